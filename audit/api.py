@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -34,6 +35,7 @@ class AuditVerifyOutput(serializers.Serializer):
 class AuditVerifyApi(APIView):
     permission_classes = [IsAuditor]
 
+    @extend_schema(responses=AuditVerifyOutput)
     def get(self, request):
         report = audit_verify()
         return Response(AuditVerifyOutput(report).data)

@@ -11,7 +11,8 @@ FEN_PER_YUAN = 100
 MAX_INTEGER_DIGITS = 12
 MAX_FEN = 10**MAX_INTEGER_DIGITS * FEN_PER_YUAN - 1
 
-_AMOUNT = re.compile(r"^(?P<sign>-)?(?P<int>\d{1,12})(?:\.(?P<frac>\d{1,2}))?$")
+# ASCII digits only (\d would take "１２"); fullmatch so a trailing newline is refused too.
+_AMOUNT = re.compile(r"(?P<sign>-)?(?P<int>[0-9]{1,12})(?:\.(?P<frac>[0-9]{1,2}))?")
 
 
 class MoneyFormatError(ValueError):
@@ -22,7 +23,7 @@ def parse_yuan(text: str, *, allow_negative: bool = False) -> int:
     """'15000.00' -> 1500000 fen. Refuses floats, exponents, NaN, >2 decimals, >12 digits."""
     if not isinstance(text, str):
         raise MoneyFormatError("amount must be a string such as \"15000.00\"")
-    match = _AMOUNT.match(text)
+    match = _AMOUNT.fullmatch(text)
     if not match:
         raise MoneyFormatError(
             "amount must have at most 12 integer digits and at most 2 decimals, e.g. \"15000.00\""
@@ -44,7 +45,7 @@ def format_fen(fen: int) -> str:
 
 def parse_ratio(text: str) -> Decimal:
     """A subsidy ratio such as '0.40': a decimal string in [0, 1] with at most 4 decimals."""
-    if not isinstance(text, str) or not re.fullmatch(r"(0(\.\d{1,4})?|1(\.0{1,4})?)", text):
+    if not isinstance(text, str) or not re.fullmatch(r"(0(\.[0-9]{1,4})?|1(\.0{1,4})?)", text):
         raise MoneyFormatError("ratio must be a string between \"0\" and \"1\", e.g. \"0.40\"")
     return Decimal(text)
 
