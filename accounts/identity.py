@@ -51,3 +51,29 @@ def party_ref(identifier: str) -> str | None:
     if is_valid_resident_id(identifier):
         return person_ref(identifier)
     return None
+
+
+def uscc_problem(value: str) -> str | None:
+    """Why `value` is not a valid USCC (GB 32100-2015), or None when it is valid."""
+    try:
+        uscc.validate(normalise_uscc(value))
+    except stdnum_errors.InvalidLength:
+        return "A Unified Social Credit Code has 18 characters."
+    except stdnum_errors.InvalidChecksum:
+        return "The check character (the 18th) does not match (GB 32100-2015)."
+    except stdnum_errors.ValidationError:
+        return "Not a Unified Social Credit Code: use 0-9 and A-H J-N P Q R T U W X Y."
+    return None
+
+
+def resident_id_problem(value: str) -> str | None:
+    """Why `value` is not a valid 18-digit resident ID (GB 11643-1999), or None."""
+    try:
+        ric.validate(normalise_resident_id(value))
+    except stdnum_errors.InvalidLength:
+        return "A resident ID number has 18 characters."
+    except stdnum_errors.InvalidChecksum:
+        return "The check digit (the 18th) does not match (GB 11643-1999)."
+    except stdnum_errors.ValidationError:
+        return "Not a valid resident ID number (region, birth date or digits)."
+    return None

@@ -98,6 +98,13 @@ class Shareholding(models.Model):
             models.CheckConstraint(
                 condition=models.Q(percent_hundredths__lte=10000), name="shareholding_percent_max"
             ),
+            models.CheckConstraint(
+                condition=models.Q(percent_hundredths__gt=0), name="shareholding_percent_positive"
+            ),
+            # One line per holder: the related-party rule compares a holder's whole stake.
+            models.UniqueConstraint(
+                fields=["organization", "holder_ref"], name="shareholding_one_line_per_holder"
+            ),
         ]
         indexes = [models.Index(fields=["holder_ref"])]
 

@@ -4,13 +4,13 @@ import factory
 from stdnum.cn import uscc as uscc_check
 
 from accounts.identity import person_ref
-from accounts.models import Organization, Role, User
+from accounts.models import Organization, Role, Shareholding, User
 
 # Valid resident ID numbers (GB 11643 check digit) for tests.
 RESIDENT_IDS = [
     "11010519491231002X",
     "110101199003074477",
-    "430102198001011234",
+    "43010219850101123X",
     "430104199205205678",
 ]
 
@@ -26,8 +26,9 @@ def make_resident_id(n: int) -> str:
     """A valid 18-digit resident ID for person number n."""
     from stdnum.cn import ric
 
-    body = f"430102{1970 + n % 30}0101{n % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    # 430102 (芙蓉区/东区) exists from 1983; stdnum's calc_check_digit wants a check slot.
+    body = f"430102{1983 + n % 20}0101{n % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -73,3 +74,46 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def staff_user(role: str, **kwargs) -> User:
     return UserFactory(role=role, organization=None, **kwargs)
+
+
+class ShareholdingFactory(factory.django.DjangoModelFactory):
+    """`holder_ref` is a party reference: org.party_ref or person_ref(resident_id)."""
+
+    class Meta:
+        model = Shareholding
+
+    organization = factory.SubFactory(OrganizationFactory)
+    holder_ref = factory.Sequence(lambda n: person_ref(make_resident_id(500 + n)))
+    percent_hundredths = 3000
+
+
+def member_user(organization: Organization, **kwargs) -> User:
+    """A login user of `organization` whose role matches its kind."""
+    return UserFactory(role=organization.kind, organization=organization, **kwargs)
+
+
+def registration_payload(kind: str = "enterprise", n: int = 900, **overrides) -> dict:
+    """A valid body for POST organizations/register/ (override any field)."""
+    payload = {
+        "kind": kind,
+        "name": f"长沙注册测试{n}号有限公司",
+        "uscc": make_uscc(n),
+        "region_code": "430100",
+        "username": f"reg{n}",
+        "password": "Register-2026-pw",
+        "email": f"reg{n}@example.cn",
+        "legal_representative_id": make_resident_id(n),
+        "shareholdings": [{"holder": make_resident_id(n), "percent": "60.00"}],
+    }
+    if kind == "provider":
+        payload["bank_account"] = {
+            "name": payload["name"],
+            "bank": "中国银行长沙分行",
+            "number": f"6013820{n:012d}",
+        }
+        payload["categories"] = ["testing"]
+    else:
+        payload["sme_tech_number"] = f"2026430100A{n:05d}"
+        payload["sme_tech_year"] = 2026
+    payload.update(overrides)
+    return payload

@@ -89,6 +89,8 @@ DATABASES = {"default": _database(env.str("DATABASE_URL"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Locks an account after LOGIN_FAILURE_LIMIT consecutive failed sign-ins (accounts.backends).
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
