@@ -1,0 +1,808 @@
+"""Writes to the ledger.
+
+Every write is idempotent on `key`: the same key with the same request returns the journal
+already written and changes nothing; the same key with a different request raises
+`IdempotencyConflict`. Every write runs in `transaction.atomic()` (a savepoint when the
+caller already holds a transaction), so a refusal leaves nothing behind and the caller's
+own state change and the ledger posting commit together.
+
+How a write happens (docs/ledger.md has the full story):
+
+1. Python validates the request (legs, amounts, balance, resolution rules) and computes
+   the request digest and the change of each account's four counters.
+2. The database applies it. Each touched account changes in exactly one UPDATE whose WHERE
+   clause re-checks the limit flags against the row as locked, accounts taken in ascending
+   id order (no deadlocks, no read-decide-write in Python, READ COMMITTED is enough). If
+   the UPDATE matches no row, the limit would be breached: `LimitExceeded`.
+   - PostgreSQL: one statement inserts the journal (ON CONFLICT DO NOTHING, which also
+     catches a concurrent replay of the key or a second resolution of a hold) and its
+     entries and calls `ledger_apply_balances()`, which runs the per-account UPDATEs in
+     id order. One round trip per transfer.
+   - SQLite (one writer at a time): the same UPDATEs from Python, then the entries, then
+     the journal row, whose insert trigger seals it (see migration 0002).
+3. A database refusal of an invariant (CHECK constraint, trigger) is a bug: logged at
+   CRITICAL and raised as `LedgerInvariantBroken`, never as a `LedgerError`.
+"""
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, TypeVar
+
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from core.money import MAX_FEN
+from ledger.errors import (
+    AlreadyReversed,
+    IdempotencyConflict,
+    InvalidJournal,
+    LedgerInvariantBroken,
+    LimitExceeded,
+    PendingAlreadyResolved,
+)
+from ledger.models import Account, Entry, Journal, Resolution, Side
+
+logger = logging.getLogger("ledger")
+
+SIDES = (Side.DEBIT.value, Side.CREDIT.value)
+MAX_KEY_LENGTH = 255
+MAX_KIND_LENGTH = 64
+MAX_ACTOR_LENGTH = 150
+#: a top-level call retries this many times on a deadlock / serialization failure
+TRANSIENT_RETRIES = 3
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: Account | int
+    side: Literal["debit", "credit"]
+    amount: int
+
+
+@dataclass(frozen=True)
+class JournalSpec:
+    key: str
+    kind: str
+    legs: list[Leg]
+    pending: bool = False
+    effective_date: date | None = None
+    actor: str = ""
+    memo: str = ""
+    metadata: dict | None = None
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def account_open(
+    *,
+    code: str,
+    normal_side: str,
+    owner_ref: str = "",
+    name: str = "",
+    debits_must_not_exceed_credits: bool = False,
+    credits_must_not_exceed_debits: bool = False,
+) -> Account:
+    """Open an account, or return the one with this code if it has the same settings.
+
+    Idempotent on `code`. A different normal side, owner or limit flag for an existing
+    code raises `IdempotencyConflict` (the name is informative and not compared).
+    """
+    if not isinstance(code, str) or not code or len(code) > 200:
+        raise InvalidJournal("an account code is a non-empty string of at most 200 characters")
+    if normal_side not in SIDES:
+        raise InvalidJournal(f"normal_side must be 'debit' or 'credit', not {normal_side!r}")
+    if debits_must_not_exceed_credits and credits_must_not_exceed_debits:
+        raise InvalidJournal("an account takes at most one of the two limit flags")
+    wanted = {
+        "normal_side": normal_side,
+        "owner_ref": owner_ref,
+        "debits_must_not_exceed_credits": bool(debits_must_not_exceed_credits),
+        "credits_must_not_exceed_debits": bool(credits_must_not_exceed_debits),
+    }
+    with transaction.atomic():
+        account, created = Account.objects.get_or_create(
+            code=code, defaults={**wanted, "name": name}
+        )
+    if not created and any(getattr(account, f) != v for f, v in wanted.items()):
+        raise IdempotencyConflict(f"account:{code}")
+    return account
+
+
+# --------------------------------------------------------------------------- journals
+
+
+def journal_post(
+    *,
+    key: str,
+    kind: str,
+    legs: list[Leg],
+    pending: bool = False,
+    effective_date: date | None = None,
+    actor: str = "",
+    memo: str = "",
+    metadata: dict | None = None,
+) -> Journal:
+    """Post a journal of two or more legs (debits = credits), or hold it if `pending`."""
+    plan = _plan_post(
+        JournalSpec(key, kind, legs, pending, effective_date, actor, memo, metadata)
+    )
+    return _run(lambda: _write_one(plan))
+
+
+def transfer(
+    *,
+    key: str,
+    debit: Account | int,
+    credit: Account | int,
+    amount: int,
+    kind: str,
+    pending: bool = False,
+    effective_date: date | None = None,
+    actor: str = "",
+    memo: str = "",
+    metadata: dict | None = None,
+) -> Journal:
+    """Move `amount` fen: debit one account, credit another (a hold if `pending`)."""
+    if _account_id(debit) == _account_id(credit):
+        raise InvalidJournal("a transfer needs two different accounts")
+    return journal_post(
+        key=key,
+        kind=kind,
+        legs=[Leg(debit, "debit", amount), Leg(credit, "credit", amount)],
+        pending=pending,
+        effective_date=effective_date,
+        actor=actor,
+        memo=memo,
+        metadata=metadata,
+    )
+
+
+def pending_post(
+    *,
+    key: str,
+    pending: Journal | int,
+    amount: int | None = None,
+    actor: str = "",
+    memo: str = "",
+    metadata: dict | None = None,
+    effective_date: date | None = None,
+    kind: str | None = None,
+) -> Journal:
+    """Post a hold, fully (`amount=None`) or partially; the rest of the hold is released.
+
+    A partial post needs a two-leg hold (one debit, one credit). `kind` defaults to the
+    hold's kind; `effective_date` to today (never before the hold's date).
+    """
+    return _resolve(
+        key=key, pending=pending, resolution=Resolution.POST, amount=amount, actor=actor,
+        memo=memo, metadata=metadata, effective_date=effective_date, kind=kind,
+    )
+
+
+def pending_void(
+    *,
+    key: str,
+    pending: Journal | int,
+    actor: str = "",
+    memo: str = "",
+    metadata: dict | None = None,
+    effective_date: date | None = None,
+    kind: str | None = None,
+) -> Journal:
+    """Release a hold entirely; nothing is posted."""
+    return _resolve(
+        key=key, pending=pending, resolution=Resolution.VOID, amount=None, actor=actor,
+        memo=memo, metadata=metadata, effective_date=effective_date, kind=kind,
+    )
+
+
+def journal_reverse(
+    *,
+    key: str,
+    journal: Journal | int,
+    actor: str = "",
+    memo: str = "",
+    metadata: dict | None = None,
+    effective_date: date | None = None,
+    kind: str | None = None,
+) -> Journal:
+    """Post the mirror image of a journal's posted entries (sides swapped). Once per journal.
+
+    A hold cannot be reversed (void it); a void posted nothing to reverse. The reversal
+    must itself respect the limit flags (reversing spent money can overdraw).
+    """
+    original_id = _journal_id(journal)
+    _check_header(key, kind or "reversal", actor, memo)
+    metadata = _check_metadata(metadata)
+    _check_date(effective_date)
+    digest = _digest(
+        "reverse", journal=original_id, kind=kind, actor=actor, memo=memo, metadata=metadata,
+        effective_date=effective_date,
+    )
+
+    def write() -> Journal:
+        existing = _replay(key, digest)
+        if existing is not None:
+            return existing
+        original = Journal.objects.filter(pk=original_id).first()
+        if original is None:
+            raise InvalidJournal(f"no journal with id {original_id}")
+        if original.pending:
+            raise InvalidJournal(f"journal {original_id} is a hold: void it instead")
+        if Journal.objects.filter(reverses_id=original_id).exists():
+            raise AlreadyReversed(original_id)
+        posted = list(
+            original.entries.filter(pending=False).values_list("account_id", "side", "amount")
+        )
+        if not posted:
+            raise InvalidJournal(f"journal {original_id} posted nothing to reverse")
+        plan = _Plan(
+            key=key,
+            digest=digest,
+            kind=kind or original.kind,
+            effective_date=_date_not_before(effective_date, original.effective_date),
+            actor=actor,
+            memo=memo,
+            metadata=metadata,
+            reverses_id=original_id,
+            entries=[(a, _other(s), amt, False, False) for a, s, amt in posted],
+        )
+        return _write_one(plan)
+
+    return _run(write)
+
+
+def batch_post(specs: list[JournalSpec]) -> list[Journal]:
+    """Post many journals in one transaction, all or nothing; returns them in order.
+
+    Limit flags are checked against the net effect of the whole batch on each account.
+    Keys already used by the same request are returned as they are (a retried batch
+    changes nothing); a key used for a different request refuses the whole batch.
+    """
+    plans = [_plan_post(spec) for spec in specs]
+    if not plans:
+        return []
+    keys = [p.key for p in plans]
+    if len(set(keys)) != len(keys):
+        raise InvalidJournal("a batch uses the same idempotency key twice")
+    return _run(lambda: _write_many(plans))
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass
+class _Plan:
+    """A journal ready to write: header, entries and the digest of the request."""
+
+    key: str
+    digest: str
+    kind: str
+    effective_date: date
+    actor: str
+    memo: str
+    metadata: dict
+    #: (account_id, side, amount, pending, release)
+    entries: list[tuple[int, str, int, bool, bool]]
+    pending: bool = False
+    resolves_id: int | None = None
+    resolution: str = ""
+    reverses_id: int | None = None
+    public_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    created_at: datetime = field(default_factory=timezone.now)
+
+    def add_deltas(self, deltas: dict[int, list[int]]) -> None:
+        """Add this journal's change of [debits_posted, credits_posted, debits_pending,
+        credits_pending] per account into `deltas`."""
+        for account_id, side, amount, pending, release in self.entries:
+            counters = deltas.setdefault(account_id, [0, 0, 0, 0])
+            index = (0 if side == "debit" else 1) + (2 if pending else 0)
+            counters[index] += -amount if release else amount
+
+    def journal(self, journal_id: int) -> Journal:
+        """The Journal instance as written, without reading it back."""
+        journal = Journal(
+            id=journal_id,
+            public_id=self.public_id,
+            idempotency_key=self.key,
+            request_digest=self.digest,
+            kind=self.kind,
+            effective_date=self.effective_date,
+            actor=self.actor,
+            memo=self.memo,
+            metadata=self.metadata,
+            pending=self.pending,
+            resolves_id=self.resolves_id,
+            resolution=self.resolution,
+            reverses_id=self.reverses_id,
+            created_at=self.created_at,
+        )
+        journal._state.adding = False
+        journal._state.db = connection.alias
+        return journal
+
+
+def _plan_post(spec: JournalSpec) -> _Plan:
+    _check_header(spec.key, spec.kind, spec.actor, spec.memo)
+    metadata = _check_metadata(spec.metadata)
+    _check_date(spec.effective_date)
+    if not isinstance(spec.legs, list | tuple) or len(spec.legs) < 2:
+        raise InvalidJournal("a journal needs at least two legs")
+    pending = bool(spec.pending)
+    entries = []
+    totals = {"debit": 0, "credit": 0}
+    for leg in spec.legs:
+        if not isinstance(leg, Leg):
+            raise InvalidJournal(f"legs must be Leg objects, not {type(leg).__name__}")
+        if leg.side not in SIDES:
+            raise InvalidJournal(f"a leg's side is 'debit' or 'credit', not {leg.side!r}")
+        _check_amount(leg.amount)
+        account_id = _account_id(leg.account)
+        entries.append((account_id, leg.side, leg.amount, pending, False))
+        totals[leg.side] += leg.amount
+    if totals["debit"] != totals["credit"]:
+        raise InvalidJournal(
+            f"unbalanced journal: debits {totals['debit']} fen, credits {totals['credit']} fen"
+        )
+    digest = _digest(
+        "post",
+        kind=spec.kind,
+        legs=[[a, s, amt] for a, s, amt, _, _ in entries],
+        pending=pending,
+        effective_date=spec.effective_date,
+        actor=spec.actor,
+        memo=spec.memo,
+        metadata=metadata,
+    )
+    return _Plan(
+        key=spec.key,
+        digest=digest,
+        kind=spec.kind,
+        effective_date=spec.effective_date or timezone.localdate(),
+        actor=spec.actor,
+        memo=spec.memo,
+        metadata=metadata,
+        entries=entries,
+        pending=pending,
+    )
+
+
+def _resolve(*, key, pending, resolution, amount, actor, memo, metadata, effective_date,
+             kind) -> Journal:
+    pending_id = _journal_id(pending)
+    _check_header(key, kind or "resolution", actor, memo)
+    metadata = _check_metadata(metadata)
+    _check_date(effective_date)
+    if amount is not None:
+        _check_amount(amount)
+    digest = _digest(
+        f"pending_{resolution}", pending=pending_id, amount=amount, kind=kind, actor=actor,
+        memo=memo, metadata=metadata, effective_date=effective_date,
+    )
+
+    def write() -> Journal:
+        existing = _replay(key, digest)
+        if existing is not None:
+            return existing
+        hold = Journal.objects.filter(pk=pending_id).first()
+        if hold is None:
+            raise InvalidJournal(f"no journal with id {pending_id}")
+        if not hold.pending:
+            raise InvalidJournal(f"journal {pending_id} is not pending")
+        done = Journal.objects.filter(resolves_id=pending_id).values_list("resolution", flat=True)
+        if done:
+            raise PendingAlreadyResolved(pending_id, done[0])
+        held = list(hold.entries.values_list("account_id", "side", "amount"))
+        entries = [(a, s, amt, True, True) for a, s, amt in held]
+        if resolution == Resolution.POST:
+            entries += _posted_part(pending_id, held, amount)
+        plan = _Plan(
+            key=key,
+            digest=digest,
+            kind=kind or hold.kind,
+            effective_date=_date_not_before(effective_date, hold.effective_date),
+            actor=actor,
+            memo=memo,
+            metadata=metadata,
+            entries=entries,
+            resolves_id=pending_id,
+            resolution=resolution,
+        )
+        return _write_one(plan)
+
+    return _run(write)
+
+
+def _posted_part(pending_id: int, held: list[tuple[int, str, int]], amount: int | None):
+    total = sum(amt for _, side, amt in held if side == "debit")
+    if amount is None or amount == total:
+        return [(a, s, amt, False, False) for a, s, amt in held]
+    if amount > total:
+        raise InvalidJournal(
+            f"cannot post {amount} fen of pending journal {pending_id}: it holds {total} fen"
+        )
+    if len(held) != 2:
+        raise InvalidJournal(
+            f"pending journal {pending_id} has {len(held)} legs; only a two-leg hold can be "
+            "posted partially"
+        )
+    return [(a, s, amount, False, False) for a, s, _ in held]
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _run(write: Callable[[], T]) -> T:
+    """Run `write` in atomic(); at top level, retry a deadlock or serialization failure.
+
+    Retrying is safe: nothing was committed, and the idempotency key turns a retry of a
+    write that did commit into a replay.
+    """
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            return write()
+    for attempt in range(TRANSIENT_RETRIES):
+        try:
+            with transaction.atomic():
+                return write()
+        except OperationalError as exc:
+            if attempt + 1 == TRANSIENT_RETRIES or not _is_transient(exc):
+                raise
+            logger.warning("ledger write retried after %s", exc.__class__.__name__)
+    raise AssertionError("unreachable")
+
+
+def _is_transient(exc: BaseException) -> bool:
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    return sqlstate in {"40001", "40P01"}
+
+
+def _write_one(plan: _Plan) -> Journal:
+    try:
+        if connection.vendor == "postgresql":
+            return _pg_write_one(plan)
+        return _sqlite_write([plan])[0]
+    except IntegrityError as exc:
+        raise _invariant_broken(exc, [plan]) from exc
+
+
+def _write_many(plans: list[_Plan]) -> list[Journal]:
+    try:
+        if connection.vendor == "postgresql":
+            return _pg_write_many(plans)
+        return _sqlite_write(plans)
+    except IntegrityError as exc:
+        raise _invariant_broken(exc, plans) from exc
+
+
+def _invariant_broken(exc: Exception, plans: list[_Plan]) -> LedgerInvariantBroken:
+    logger.critical(
+        "LEDGER INVARIANT REFUSED BY THE DATABASE (a bug): %s",
+        exc,
+        extra={"ledger_keys": [p.key for p in plans][:20]},
+    )
+    return LedgerInvariantBroken(str(exc))
+
+
+_PG_WRITE_ONE = """
+WITH j AS (
+    INSERT INTO ledger_journal (public_id, idempotency_key, request_digest, kind,
+        effective_date, actor, memo, metadata, pending, resolves_id, resolution,
+        reverses_id, created_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+), e AS (
+    INSERT INTO ledger_entry (journal_id, account_id, side, amount, pending, release)
+    SELECT j.id, x.account_id, x.side, x.amount, x.pending, x.release
+    FROM j, unnest(%s::bigint[], %s::varchar[], %s::bigint[], %s::boolean[], %s::boolean[])
+        AS x(account_id, side, amount, pending, release)
+)
+SELECT j.id, ledger_apply_balances(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
+                                   %s::bigint[])
+FROM j
+"""
+
+
+def _pg_write_one(plan: _Plan) -> Journal:
+    deltas: dict[int, list[int]] = {}
+    plan.add_deltas(deltas)
+    columns = list(zip(*plan.entries, strict=True))
+    params = [
+        plan.public_id, plan.key, plan.digest, plan.kind, plan.effective_date, plan.actor,
+        plan.memo, json.dumps(plan.metadata), plan.pending, plan.resolves_id,
+        plan.resolution, plan.reverses_id, plan.created_at,
+        *(list(c) for c in columns),
+        *_delta_arrays(deltas),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_WRITE_ONE, params)
+        row = cursor.fetchone()
+    if row is None:  # the key, or the hold's resolution, or the reversal, is taken
+        existing = _replay(plan.key, plan.digest)
+        if existing is not None:
+            return existing
+        raise _taken(plan)
+    journal_id, failed_account = row
+    if failed_account:
+        raise _limit_error(failed_account)
+    return plan.journal(journal_id)
+
+
+_PG_WRITE_MANY = """
+WITH j AS (
+    INSERT INTO ledger_journal (public_id, idempotency_key, request_digest, kind,
+        effective_date, actor, memo, metadata, pending, resolution, created_at)
+    SELECT v.public_id, v.idempotency_key, v.request_digest, v.kind, v.effective_date,
+        v.actor, v.memo, v.metadata, v.pending, '', v.created_at
+    FROM unnest(%s::uuid[], %s::varchar[], %s::varchar[], %s::varchar[], %s::date[],
+                %s::varchar[], %s::text[], %s::jsonb[], %s::boolean[], %s::timestamptz[])
+        AS v(public_id, idempotency_key, request_digest, kind, effective_date, actor, memo,
+             metadata, pending, created_at)
+    ON CONFLICT DO NOTHING
+    RETURNING id, idempotency_key
+), e AS (
+    INSERT INTO ledger_entry (journal_id, account_id, side, amount, pending, release)
+    SELECT j.id, x.account_id, x.side, x.amount, x.pending, false
+    FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::bigint[], %s::boolean[])
+        AS x(idempotency_key, account_id, side, amount, pending)
+    JOIN j ON j.idempotency_key = x.idempotency_key
+)
+SELECT id, idempotency_key FROM j
+"""
+
+
+def _pg_write_many(plans: list[_Plan]) -> list[Journal]:
+    header = [
+        [p.public_id for p in plans],
+        [p.key for p in plans],
+        [p.digest for p in plans],
+        [p.kind for p in plans],
+        [p.effective_date for p in plans],
+        [p.actor for p in plans],
+        [p.memo for p in plans],
+        [json.dumps(p.metadata) for p in plans],
+        [p.pending for p in plans],
+        [p.created_at for p in plans],
+    ]
+    entry_keys, accounts, sides, amounts, pendings = [], [], [], [], []
+    for p in plans:
+        for account_id, side, amount, pending, _ in p.entries:
+            entry_keys.append(p.key)
+            accounts.append(account_id)
+            sides.append(side)
+            amounts.append(amount)
+            pendings.append(pending)
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_WRITE_MANY, [*header, entry_keys, accounts, sides, amounts, pendings])
+        written = {key: journal_id for journal_id, key in cursor.fetchall()}
+        replayed = _replays([p for p in plans if p.key not in written])
+        deltas: dict[int, list[int]] = {}
+        for p in plans:
+            if p.key in written:
+                p.add_deltas(deltas)
+        if deltas:
+            cursor.execute(
+                "SELECT ledger_apply_balances(%s::bigint[], %s::bigint[], %s::bigint[], "
+                "%s::bigint[], %s::bigint[])",
+                _delta_arrays(deltas),
+            )
+            (failed_account,) = cursor.fetchone()
+            if failed_account:
+                raise _limit_error(failed_account)
+    return [p.journal(written[p.key]) if p.key in written else replayed[p.key] for p in plans]
+
+
+def _delta_arrays(deltas: dict[int, list[int]]) -> list[list[int]]:
+    ids = sorted(deltas)
+    return [ids, *([deltas[i][n] for i in ids] for n in range(4))]
+
+
+_SQLITE_UPDATE = """
+UPDATE ledger_account SET
+    debits_posted = debits_posted + %s, credits_posted = credits_posted + %s,
+    debits_pending = debits_pending + %s, credits_pending = credits_pending + %s,
+    version = version + 1
+WHERE id = %s
+  AND (NOT debits_must_not_exceed_credits
+       OR debits_posted + %s + debits_pending + %s <= credits_posted + %s)
+  AND (NOT credits_must_not_exceed_debits
+       OR credits_posted + %s + credits_pending + %s <= debits_posted + %s)
+"""
+
+
+def _sqlite_write(plans: list[_Plan]) -> list[Journal]:
+    """The portable path, for a database with one writer at a time (SQLite).
+
+    Entries go in first and the journal row last: its insert trigger checks the entries
+    and seals the journal (no entry can be added to an existing journal; a journal row
+    must exist by commit, through the deferred foreign key of its entries).
+    """
+    replayed = _replays(plans)
+    new = [p for p in plans if p.key not in replayed]
+    for p in new:
+        _refuse_taken_links(p)
+    deltas: dict[int, list[int]] = {}
+    for p in new:
+        p.add_deltas(deltas)
+    with connection.cursor() as cursor:
+        for account_id in sorted(deltas):
+            dp, cp, dpe, cpe = deltas[account_id]
+            cursor.execute(_SQLITE_UPDATE, [dp, cp, dpe, cpe, account_id, dp, dpe, cp, cp, cpe, dp])
+            if cursor.rowcount != 1:
+                raise _limit_error(account_id)
+    next_id = (Journal.objects.aggregate(top=Max("id"))["top"] or 0) + 1
+    journals = {}
+    entries = []
+    for p in new:
+        journals[p.key] = p.journal(next_id)
+        entries += [
+            Entry(journal_id=next_id, account_id=a, side=s, amount=amt, pending=pe, release=r)
+            for a, s, amt, pe, r in p.entries
+        ]
+        next_id += 1
+    if new:
+        Entry.objects.bulk_create(entries)
+        Journal.objects.bulk_create(list(journals.values()))
+    return [journals[p.key] if p.key in journals else replayed[p.key] for p in plans]
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def _replay(key: str, digest: str) -> Journal | None:
+    """The journal already written under `key` for this request, if any."""
+    journal = Journal.objects.filter(idempotency_key=key).first()
+    if journal is None:
+        return None
+    if journal.request_digest != digest:
+        raise IdempotencyConflict(key, journal.pk)
+    return journal
+
+
+def _replays(plans: list[_Plan]) -> dict[str, Journal]:
+    if not plans:
+        return {}
+    found = {j.idempotency_key: j for j in Journal.objects.filter(
+        idempotency_key__in=[p.key for p in plans]
+    )}
+    for p in plans:
+        journal = found.get(p.key)
+        if journal is not None and journal.request_digest != p.digest:
+            raise IdempotencyConflict(p.key, journal.pk)
+    return found
+
+
+def _refuse_taken_links(plan: _Plan) -> None:
+    if plan.resolves_id is not None:
+        done = Journal.objects.filter(resolves_id=plan.resolves_id).values_list(
+            "resolution", flat=True
+        )
+        if done:
+            raise PendingAlreadyResolved(plan.resolves_id, done[0])
+    if plan.reverses_id is not None and Journal.objects.filter(
+        reverses_id=plan.reverses_id
+    ).exists():
+        raise AlreadyReversed(plan.reverses_id)
+
+
+def _taken(plan: _Plan) -> Exception:
+    """Why an insert with ON CONFLICT DO NOTHING wrote nothing, the key being free."""
+    try:
+        _refuse_taken_links(plan)
+    except (PendingAlreadyResolved, AlreadyReversed) as exc:
+        return exc
+    return LedgerInvariantBroken(f"journal {plan.key!r} was not written and nothing explains it")
+
+
+def _limit_error(account_id: int) -> Exception:
+    """The UPDATE of `account_id` matched nothing: say which limit, and what is available."""
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:
+        return InvalidJournal(f"no ledger account with id {account_id}")
+    if account.debits_must_not_exceed_credits:
+        limit = "debits_must_not_exceed_credits"
+        available = account.credits_posted - account.debits_posted - account.debits_pending
+    elif account.credits_must_not_exceed_debits:
+        limit = "credits_must_not_exceed_debits"
+        available = account.debits_posted - account.credits_posted - account.credits_pending
+    else:
+        return LedgerInvariantBroken(f"account {account.code} has no limit yet refused a change")
+    return LimitExceeded(
+        account_id=account.pk,
+        account_code=account.code,
+        owner_ref=account.owner_ref,
+        available=available,
+        limit=limit,
+    )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _account_id(ref) -> int:
+    if isinstance(ref, Account):
+        if ref.pk is None:
+            raise InvalidJournal("the account is not saved")
+        return ref.pk
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        return ref
+    raise InvalidJournal(f"an account is an Account or its id, not {type(ref).__name__}")
+
+
+def _journal_id(ref) -> int:
+    if isinstance(ref, Journal):
+        if ref.pk is None:
+            raise InvalidJournal("the journal is not saved")
+        return ref.pk
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        return ref
+    raise InvalidJournal(f"a journal is a Journal or its id, not {type(ref).__name__}")
+
+
+def _check_amount(amount) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise InvalidJournal(f"an amount is an integer number of fen, not {amount!r}")
+    if amount <= 0:
+        raise InvalidJournal(f"an amount must be positive, not {amount}")
+    if amount > MAX_FEN:
+        raise InvalidJournal(f"an amount must be at most {MAX_FEN} fen")
+
+
+def _check_header(key, kind, actor, memo) -> None:
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidJournal(f"an idempotency key is 1 to {MAX_KEY_LENGTH} characters")
+    if not isinstance(kind, str) or not kind or len(kind) > MAX_KIND_LENGTH:
+        raise InvalidJournal(f"a journal kind is 1 to {MAX_KIND_LENGTH} characters")
+    if not isinstance(actor, str) or len(actor) > MAX_ACTOR_LENGTH:
+        raise InvalidJournal(f"an actor is a string of at most {MAX_ACTOR_LENGTH} characters")
+    if not isinstance(memo, str):
+        raise InvalidJournal("a memo is a string")
+
+
+def _check_metadata(metadata) -> dict:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise InvalidJournal("metadata is a dict")
+    try:
+        json.dumps(metadata)
+    except (TypeError, ValueError) as exc:
+        raise InvalidJournal(f"metadata must be JSON: {exc}") from exc
+    return metadata
+
+
+def _check_date(value) -> None:
+    if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+        raise InvalidJournal(f"an effective date is a date, not {value!r}")
+
+
+def _date_not_before(wanted: date | None, earliest: date) -> date:
+    if wanted is None:
+        return max(timezone.localdate(), earliest)
+    if wanted < earliest:
+        raise InvalidJournal(f"effective date {wanted} is before the original's {earliest}")
+    return wanted
+
+
+def _other(side: str) -> str:
+    return "credit" if side == "debit" else "debit"
+
+
+def _digest(operation: str, **fields) -> str:
+    payload = {"op": operation, **{k: _plain(v) for k, v in fields.items()}}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, date) else value
