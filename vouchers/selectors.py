@@ -1,0 +1,196 @@
+"""Reads: budget figures from ledger balances, voucher balances, what each user may see."""
+
+import uuid
+from dataclasses import asdict, dataclass
+
+from django.db.models import QuerySet
+
+from accounts.models import STAFF_ROLES, Role
+from core.errors import DomainError
+from ledger import selectors as ledger_selectors
+from ledger.models import Account
+from vouchers import chart, codes
+from vouchers.models import Application, Claim, Programme, Voucher
+
+# --- budget ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Where a programme's appropriated money is, in fen. `funded` = the sum of the rest."""
+
+    funded: int
+    available: int
+    issued_unspent: int
+    held: int
+    approved_unpaid: int
+    in_payment: int
+    paid: int
+    recovered: int
+    lapsed_returned_to_treasury: int
+
+    def parts(self) -> dict[str, int]:
+        values = asdict(self)
+        values.pop("funded")
+        return values
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    @property
+    def balanced(self) -> bool:
+        return self.funded == sum(self.parts().values())
+
+
+class BudgetIdentityBroken(AssertionError):
+    """funded ≠ the sum of the buckets: the books are wrong (a bug, never a 4xx)."""
+
+
+def assert_budget_identity(budget: Budget) -> Budget:
+    if not budget.balanced:
+        raise BudgetIdentityBroken(
+            f"funded {budget.funded} != sum of buckets {sum(budget.parts().values())}: "
+            f"{budget.as_dict()}"
+        )
+    return budget
+
+
+def _net_credit(balance) -> int:
+    return balance.credits_posted - balance.debits_posted
+
+
+def programme_budget(programme: Programme) -> Budget:
+    """The budget read from ledger balances (three queries, however many vouchers)."""
+    fixed = {
+        account.code.split(":", 1)[0]: account
+        for account in Account.objects.filter(
+            code__in=[chart.programme_account_code(k, programme.code)
+                      for k in chart.PROGRAMME_ACCOUNTS]
+        )
+    }
+    vouchers = ledger_selectors.balances_sum(
+        Account.objects.filter(pk__in=Voucher.objects.filter(programme=programme)
+                               .values("account_id"))
+    )
+    payables = ledger_selectors.balances_sum(
+        Account.objects.filter(code__startswith=chart.payable_prefix(programme.code))
+    )
+
+    def net_credit(kind: str) -> int:
+        account = fixed.get(kind)
+        return 0 if account is None else account.credits_posted - account.debits_posted
+
+    appropriation = fixed.get(chart.APPROPRIATION)
+    funded = 0 if appropriation is None else (
+        appropriation.debits_posted - appropriation.credits_posted
+    )
+    return Budget(
+        funded=funded,
+        available=net_credit(chart.POOL),
+        issued_unspent=_net_credit(vouchers) - vouchers.debits_pending,
+        held=vouchers.debits_pending,
+        approved_unpaid=_net_credit(payables),
+        **{bucket: net_credit(kind) for bucket, kind in chart.BUCKET_ACCOUNTS.items()},
+    )
+
+
+# --- vouchers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoucherBalance:
+    face_value: int
+    available: int
+    held: int
+    spent: int
+    returned: int
+
+
+def voucher_balance(voucher: Voucher) -> VoucherBalance:
+    """From the voucher's ledger account (as loaded: select_related("account") for lists).
+
+    The account is credited the face value at issuance and debited by approved claims
+    (spent) and by expiry returns (`voucher.returned`); pending debits are the holds.
+    """
+    balance = ledger_selectors.Balance.of(voucher.account)
+    return VoucherBalance(
+        face_value=voucher.face_value,
+        available=balance.available,
+        held=balance.held,
+        spent=balance.debits_posted - voucher.returned,
+        returned=voucher.returned,
+    )
+
+
+def _is_staff(user) -> bool:
+    return user.role in STAFF_ROLES
+
+
+def vouchers_visible_to(user) -> QuerySet[Voucher]:
+    """Staff: all. Enterprise: its own. Provider: those it has claimed against."""
+    qs = Voucher.objects.select_related("programme", "enterprise", "account")
+    if _is_staff(user):
+        return qs
+    if user.role == Role.ENTERPRISE and user.organization_id:
+        return qs.filter(enterprise_id=user.organization_id)
+    if user.role == Role.PROVIDER and user.organization_id:
+        return qs.filter(
+            pk__in=Claim.objects.filter(provider_id=user.organization_id).values("voucher_id")
+        )
+    return qs.none()
+
+
+def voucher_get_by_code(code: str, *, queryset: QuerySet[Voucher] | None = None) -> Voucher:
+    """A voucher by what someone typed (case, spaces and dashes forgiven); else not_found."""
+    canonical = codes.normalise(code)
+    queryset = Voucher.objects.all() if queryset is None else queryset
+    voucher = queryset.filter(code=canonical).first() if canonical else None
+    if voucher is None:
+        raise DomainError("not_found", "No such voucher.")
+    return voucher
+
+
+# --- programmes, applications, claims --------------------------------------------------
+
+
+def programme_get(code: str) -> Programme:
+    programme = Programme.objects.filter(code=str(code).strip().upper()).first()
+    if programme is None:
+        raise DomainError("not_found", "No such programme.")
+    return programme
+
+
+def applications_visible_to(user) -> QuerySet[Application]:
+    qs = Application.objects.select_related(
+        "programme", "enterprise", "voucher", "voucher__account", "voucher__programme",
+        "voucher__enterprise",
+    )
+    if _is_staff(user):
+        return qs
+    if user.role == Role.ENTERPRISE and user.organization_id:
+        return qs.filter(enterprise_id=user.organization_id)
+    return qs.none()
+
+
+def claims_visible_to(user) -> QuerySet[Claim]:
+    """Staff: all. Provider: its claims. Enterprise: claims against its vouchers."""
+    qs = Claim.objects.select_related("voucher", "programme", "provider", "enterprise")
+    if _is_staff(user):
+        return qs
+    if user.role == Role.PROVIDER and user.organization_id:
+        return qs.filter(provider_id=user.organization_id)
+    if user.role == Role.ENTERPRISE and user.organization_id:
+        return qs.filter(enterprise_id=user.organization_id)
+    return qs.none()
+
+
+def get_by_public_id(queryset: QuerySet, public_id, *, what: str):
+    """One object by its UUID from a scoped queryset; anything else is `not_found`."""
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
+        raise DomainError("not_found", f"No such {what}.") from None
+    obj = queryset.filter(public_id=public_id).first()
+    if obj is None:
+        raise DomainError("not_found", f"No such {what}.")
+    return obj

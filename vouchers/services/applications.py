@@ -1,0 +1,192 @@
+"""Applications and issuance: an approval issues one voucher with its ledger posting."""
+
+from django.db import transaction
+from django.db.models import Sum
+
+from accounts import selectors as accounts_selectors
+from accounts.models import Organization
+from audit.services import audit_record
+from core.errors import DomainError
+from core.money import MAX_FEN, format_fen
+from ledger import services as ledger_services
+from ledger.errors import LimitExceeded
+from vouchers import chart, codes
+from vouchers.models import Application, Programme, Voucher
+from vouchers.rules import (
+    ensure_not_own_organization,
+    ensure_not_same_person,
+    ensure_organization_active,
+    region_covers,
+    today,
+)
+from vouchers.services.common import actor_label, clean_reason, now, user_or_none
+from vouchers.transitions import APPLICATION, VOUCHER, change_status
+
+PURPOSE_MAX_LENGTH = 1000
+
+
+def issued_in_year(enterprise: Organization, year: int) -> int:
+    """Face value issued in programmes of `year` to the enterprise's controller group."""
+    total = Voucher.objects.filter(
+        programme__year=year,
+        enterprise__in=accounts_selectors.controller_group(enterprise),
+    ).aggregate(total=Sum("face_value"))["total"]
+    return total or 0
+
+
+def _ensure_may_apply(enterprise: Organization, programme: Programme, *, on) -> None:
+    """Who may hold a voucher of `programme` on date `on` (SPEC §3, in this order)."""
+    ensure_organization_active(enterprise, role="enterprise")
+    if enterprise.kind != Organization.Kind.ENTERPRISE:
+        raise DomainError("permission_denied", "Only enterprises hold vouchers.")
+    if not region_covers(programme.region_code, enterprise.region_code):
+        raise DomainError(
+            "qualification_invalid",
+            f"{programme.code} is for enterprises registered in region {programme.region_code}; "
+            f"this one is registered in {enterprise.region_code}.",
+        )
+    if not accounts_selectors.is_qualified(enterprise, year=programme.year, on=on):
+        raise DomainError(
+            "qualification_invalid",
+            f"No 科技型中小企业 registration for {programme.year} and no 高新技术企业 "
+            f"certificate valid on {on.isoformat()}.",
+        )
+
+
+def _ensure_within_cap(enterprise: Organization, programme: Programme, amount: int) -> None:
+    issued = issued_in_year(enterprise, programme.year)
+    remaining = max(programme.enterprise_annual_cap - issued, 0)
+    if amount > remaining:
+        raise DomainError(
+            "enterprise_cap_exceeded",
+            f"The enterprise annual cap is {format_fen(programme.enterprise_annual_cap)} "
+            f"(shared by enterprises under the same actual controller); "
+            f"{format_fen(issued)} is already issued, so {format_fen(remaining)} remains.",
+            remaining=format_fen(remaining),
+        )
+
+
+@transaction.atomic
+def application_submit(*, enterprise: Organization, programme: Programme, amount: int,
+                       purpose: str = "", actor=None) -> Application:
+    """An enterprise applies for `amount` fen inside the programme's window."""
+    on = today()
+    ensure_organization_active(enterprise, role="enterprise")
+    if not programme.application_opens <= on <= programme.application_closes:
+        raise DomainError(
+            "application_window_closed",
+            f"Applications to {programme.code} are accepted from "
+            f"{programme.application_opens.isoformat()} to "
+            f"{programme.application_closes.isoformat()}.",
+        )
+    _ensure_may_apply(enterprise, programme, on=on)
+    if not 0 < amount <= MAX_FEN:
+        raise DomainError("invalid", "amount: must be positive.",
+                          errors={"amount": ["Must be a positive amount."]})
+    purpose = (purpose or "").strip()
+    if len(purpose) > PURPOSE_MAX_LENGTH:
+        raise DomainError("invalid", "purpose: too long.",
+                          errors={"purpose": [f"At most {PURPOSE_MAX_LENGTH} characters."]})
+    _ensure_within_cap(enterprise, programme, amount)
+    application = Application.objects.create(
+        programme=programme, enterprise=enterprise, amount=amount, purpose=purpose,
+        submitted_by=user_or_none(actor),
+    )
+    audit_record(
+        actor=actor, action="application.submit", object_type="application",
+        object_id=application.public_id, before=None,
+        after={"status": application.status, "programme": programme.code,
+               "enterprise": str(enterprise.public_id), "amount": format_fen(amount)},
+    )
+    return application
+
+
+def _lock(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update(of=("self", "programme", "enterprise"))
+        .select_related("programme", "programme__pool_account", "enterprise")
+        .get(pk=application.pk)
+    )
+
+
+@transaction.atomic
+def application_approve(*, application: Application, actor, amount: int | None = None
+                        ) -> Application:
+    """Approve (optionally a lower amount) and issue the voucher: Dr pool, Cr voucher.
+
+    The programme row stays locked to the end, so cap checks of one programme are serial;
+    the pool's limit flag refuses issuance beyond the budget whatever happens.
+    """
+    application = _lock(application)
+    programme, enterprise = application.programme, application.enterprise
+    APPLICATION.check("approve", application.status)
+    ensure_not_same_person(actor, application.submitted_by, what="an application")
+    ensure_not_own_organization(actor, enterprise)
+    amount = application.amount if amount is None else amount
+    if not 0 < amount <= application.amount:
+        raise DomainError(
+            "invalid", "amount: at most the amount applied for.",
+            errors={"amount": [f"Between 0.01 and {format_fen(application.amount)}."]},
+        )
+    on = today()
+    if on > programme.valid_until:
+        raise DomainError(
+            "application_window_closed",
+            f"{programme.code} vouchers were valid until {programme.valid_until.isoformat()}; "
+            "nothing more can be issued.",
+        )
+    _ensure_may_apply(enterprise, programme, on=on)
+    _ensure_within_cap(enterprise, programme, amount)
+
+    code = codes.new_code()
+    account = chart.open_voucher_account(code, programme.code)
+    try:
+        ledger_services.transfer(
+            key=chart.issue_key(application), kind="voucher.issue",
+            debit=programme.pool_account, credit=account, amount=amount,
+            actor=actor_label(actor),
+            metadata={"programme": programme.code, "voucher": code,
+                      "application": str(application.public_id)},
+        )
+    except LimitExceeded as exc:
+        raise DomainError(
+            "budget_exhausted",
+            f"{programme.code} has {format_fen(exc.available)} available; "
+            f"{format_fen(amount)} was asked.",
+            available=format_fen(exc.available),
+        ) from exc
+    voucher = Voucher.objects.create(
+        code=code, programme=programme, enterprise=enterprise, application=application,
+        account=account, face_value=amount, issued_on=on, valid_until=programme.valid_until,
+    )
+    application.approved_amount = amount
+    application.decided_by = user_or_none(actor)
+    application.decided_at = now()
+    audit_record(
+        actor=actor, action="voucher.issue", object_type=VOUCHER.entity, object_id=voucher.code,
+        before=None,
+        after={"status": voucher.status, "programme": programme.code,
+               "enterprise": str(enterprise.public_id), "face_value": format_fen(amount),
+               "valid_until": voucher.valid_until, "application": str(application.public_id)},
+    )
+    change_status(
+        APPLICATION, application, "approve", actor=actor,
+        fields=["approved_amount", "decided_by", "decided_at"],
+        after={"approved_amount": format_fen(amount), "voucher": voucher.code},
+    )
+    return application
+
+
+@transaction.atomic
+def application_reject(*, application: Application, actor, reason: str) -> Application:
+    application = _lock(application)
+    APPLICATION.check("reject", application.status)
+    ensure_not_same_person(actor, application.submitted_by, what="an application")
+    ensure_not_own_organization(actor, application.enterprise)
+    application.reason = clean_reason(reason, required=True)
+    application.decided_by = user_or_none(actor)
+    application.decided_at = now()
+    change_status(APPLICATION, application, "reject", actor=actor,
+                  fields=["reason", "decided_by", "decided_at"],
+                  after={"reason": application.reason})
+    return application
