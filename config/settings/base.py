@@ -1,6 +1,7 @@
 """Settings shared by every environment. Environment-specific modules import * from here."""
 
 import dj_database_url
+from celery.schedules import crontab
 
 from config.env import BASE_DIR, env
 
@@ -176,7 +177,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Vouchers past valid_until expire just after midnight, Shanghai time (vouchers.tasks).
+    "vouchers-expire-daily": {
+        "task": "vouchers.expire_daily",
+        "schedule": crontab(hour=0, minute=10),
+    },
+}
 
 # Public base URL printed on statements (verification links).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")

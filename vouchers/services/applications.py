@@ -155,6 +155,7 @@ def application_approve(*, application: Application, actor, amount: int | None =
             f"{format_fen(amount)} was asked.",
             available=format_fen(exc.available),
         ) from exc
+    account.credits_posted += amount  # the instance mirrors the posting (a fresh account)
     voucher = Voucher.objects.create(
         code=code, programme=programme, enterprise=enterprise, application=application,
         account=account, face_value=amount, issued_on=on, valid_until=programme.valid_until,
