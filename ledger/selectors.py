@@ -287,6 +287,14 @@ def ledger_verify() -> VerifyReport:
         .values_list("id", flat=True)[:100]
     )
     problems += [f"journal {j}: fewer than two entries" for j in thin]
+    from_entries = [sum(c[i] for c in recomputed.values()) for i in range(4)]
+    for bucket, (debits, credits) in (("posted", from_entries[0:2]),
+                                      ("pending", from_entries[2:4])):
+        if debits != credits:
+            problems.append(
+                f"trial balance from the entries: {bucket} debits {debits} fen != credits "
+                f"{credits} fen"
+            )
     trial = trial_balance()
     if trial.total_debits != trial.total_credits:
         problems.append(

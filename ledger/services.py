@@ -458,6 +458,8 @@ def _run(write: Callable[[], T]) -> T:
             if attempt + 1 == TRANSIENT_RETRIES or not _is_transient(exc):
                 raise
             logger.warning("ledger write retried after %s", exc.__class__.__name__)
+        except IntegrityError as exc:  # a deferred check refused the commit
+            raise _invariant_broken(exc, []) from exc
     raise AssertionError("unreachable")
 
 

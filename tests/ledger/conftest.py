@@ -1,29 +1,9 @@
+import os
+
 import pytest
-from django.db import connection
+from hypothesis import HealthCheck, settings
 
 from ledger.services import account_open
-
-
-@pytest.fixture(autouse=True)
-def _deferred_checks_run():
-    """Run the database's deferred ledger checks before a test's transaction is rolled back.
-
-    A `db` test never commits, so PostgreSQL's deferred constraint triggers (journal
-    balance) and deferred foreign keys would never fire; SET CONSTRAINTS ALL IMMEDIATE
-    makes them fire now. On SQLite the deferred foreign keys are listed by
-    PRAGMA foreign_key_check.
-    """
-    yield
-    # Only a `db` test is still inside its (never committed) transaction here: the root
-    # conftest set the db fixture up before this fixture, so it is torn down after it.
-    if not connection.in_atomic_block or connection.needs_rollback:
-        return
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        else:
-            cursor.execute("PRAGMA foreign_key_check")
-            assert cursor.fetchall() == []
 
 
 @pytest.fixture
@@ -45,3 +25,25 @@ def chart(db):
                                owner_ref="provider:lab-1")
 
     return Chart
+
+
+# Hypothesis profiles for the ledger's property tests (applied to those tests only, so the
+# rest of the suite keeps its own settings). LEDGER_HYPOTHESIS_PROFILE=deep for a long run.
+settings.register_profile(
+    "ledger",
+    max_examples=15,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "ledger-deep",
+    parent=settings.get_profile("ledger"),
+    max_examples=500,
+    stateful_step_count=60,
+)
+
+
+def ledger_hypothesis_settings() -> settings:
+    name = os.environ.get("LEDGER_HYPOTHESIS_PROFILE", "")
+    return settings.get_profile("ledger-deep" if name == "deep" else "ledger")
