@@ -6,8 +6,7 @@ the result.
 """
 
 from django.db import transaction
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -19,7 +18,8 @@ from accounts.permissions import IsEnterprise, IsFinance, IsProvider, IsReviewer
 from accounts.selectors import organization_get_visible
 from accounts.serializers import OrganizationOutput
 from vouchers import selectors, services
-from vouchers.models import Claim, Programme
+from vouchers.filters import ApplicationFilter, ClaimFilter, ProgrammeFilter, VoucherFilter
+from vouchers.models import Application, Claim, Programme, Voucher
 from vouchers.serializers import (
     ApplicationApproveInput,
     ApplicationInput,
@@ -50,31 +50,19 @@ def _valid(serializer_class, request):
 
 
 class _ListApi(GenericAPIView):
-    """A paginated, scoped list with simple equality filters from the query string."""
-
-    filters: dict[str, str] = {}
-
-    def filtered(self, queryset):
-        for param, lookup in self.filters.items():
-            value = self.request.query_params.get(param)
-            if value:
-                queryset = queryset.filter(**{lookup: value})
-        return queryset
+    """A paginated list of what the caller may see, filtered by its FilterSet."""
 
     def list_response(self, queryset, output):
-        page = self.paginate_queryset(self.filtered(queryset))
+        page = self.paginate_queryset(self.filter_queryset(queryset))
         return self.get_paginated_response(output(page, many=True).data)
-
-
-def _filter_params(*names):
-    return [OpenApiParameter(name, OpenApiTypes.STR, required=False) for name in names]
 
 
 # --- programmes ------------------------------------------------------------------------
 
 
 class ProgrammeListApi(_ListApi):
-    filters = {"year": "year", "region_code": "region_code"}
+    queryset = Programme.objects.none()
+    filterset_class = ProgrammeFilter
     serializer_class = ProgrammeOutput
 
     def get_permissions(self):
@@ -82,11 +70,8 @@ class ProgrammeListApi(_ListApi):
             return [IsReviewer()]
         return [IsAuthenticated()]
 
-    @extend_schema(responses=ProgrammeOutput(many=True), parameters=_filter_params(
-        "year", "region_code"))
+    @extend_schema(responses=ProgrammeOutput(many=True))
     def get(self, request):
-        if request.query_params.get("year") and not request.query_params["year"].isdigit():
-            return self.list_response(Programme.objects.none(), ProgrammeOutput)
         return self.list_response(Programme.objects.order_by("-year", "code"), ProgrammeOutput)
 
     @extend_schema(request=ProgrammeInput, responses={201: ProgrammeOutput})
@@ -140,7 +125,8 @@ class ProgrammeExpireApi(APIView):
 
 
 class ApplicationListApi(_ListApi):
-    filters = {"status": "status", "programme": "programme__code"}
+    queryset = Application.objects.none()
+    filterset_class = ApplicationFilter
     serializer_class = ApplicationOutput
 
     def get_permissions(self):
@@ -148,8 +134,7 @@ class ApplicationListApi(_ListApi):
             return [IsEnterprise()]
         return [ReadersOfApplications()]
 
-    @extend_schema(responses=ApplicationOutput(many=True),
-                   parameters=_filter_params("status", "programme"))
+    @extend_schema(responses=ApplicationOutput(many=True))
     def get(self, request):
         return self.list_response(
             selectors.applications_visible_to(request.user).order_by("-id"), ApplicationOutput
@@ -210,12 +195,12 @@ class ApplicationRejectApi(APIView):
 
 
 class VoucherListApi(_ListApi):
-    filters = {"status": "status", "programme": "programme__code"}
+    queryset = Voucher.objects.none()
+    filterset_class = VoucherFilter
     serializer_class = VoucherOutput
     permission_classes = [Readers]
 
-    @extend_schema(responses=VoucherOutput(many=True),
-                   parameters=_filter_params("status", "programme"))
+    @extend_schema(responses=VoucherOutput(many=True))
     def get(self, request):
         return self.list_response(
             selectors.vouchers_visible_to(request.user).order_by("-id"), VoucherOutput
@@ -240,7 +225,8 @@ class VoucherDetailApi(APIView):
 
 
 class ClaimListApi(_ListApi):
-    filters = {"status": "status", "programme": "programme__code", "voucher": "voucher__code"}
+    queryset = Claim.objects.none()
+    filterset_class = ClaimFilter
     serializer_class = ClaimOutput
 
     def get_permissions(self):
@@ -248,8 +234,7 @@ class ClaimListApi(_ListApi):
             return [IsProvider()]
         return [Readers()]
 
-    @extend_schema(responses=ClaimOutput(many=True),
-                   parameters=_filter_params("status", "programme", "voucher"))
+    @extend_schema(responses=ClaimOutput(many=True))
     def get(self, request):
         return self.list_response(
             selectors.claims_visible_to(request.user).order_by("-id"), ClaimOutput

@@ -1,5 +1,6 @@
 """Reads: budget figures from ledger balances, voucher balances, what each user may see."""
 
+import re
 import uuid
 from dataclasses import asdict, dataclass
 
@@ -153,8 +154,13 @@ def voucher_get_by_code(code: str, *, queryset: QuerySet[Voucher] | None = None)
 # --- programmes, applications, claims --------------------------------------------------
 
 
+_PROGRAMME_CODE = re.compile(r"^[A-Z0-9-]{1,32}$")
+
+
 def programme_get(code: str) -> Programme:
-    programme = Programme.objects.filter(code=str(code).strip().upper()).first()
+    code = str(code).strip().upper()
+    programme = Programme.objects.filter(code=code).first() if _PROGRAMME_CODE.match(
+        code) else None
     if programme is None:
         raise DomainError("not_found", "No such programme.")
     return programme
