@@ -2,10 +2,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.forms import SignInForm
-from web import views
+from web.views import auditor, enterprise, home, programmes, provider, reviewer
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
@@ -15,4 +15,39 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # enterprise
+    path("enterprise/vouchers/", enterprise.vouchers, name="enterprise-vouchers"),
+    path("enterprise/applications/", enterprise.applications,
+         name="enterprise-applications"),
+    path("enterprise/applications/new/", enterprise.apply, name="enterprise-apply"),
+    path("enterprise/claims/", enterprise.claims, name="enterprise-claims"),
+    path("enterprise/claims/<uuid:id>/confirm/", enterprise.claim_confirm,
+         name="enterprise-claim-confirm"),
+    path("enterprise/claims/<uuid:id>/refuse/", enterprise.claim_refuse,
+         name="enterprise-claim-refuse"),
+    # provider
+    path("provider/claims/", provider.claims, name="provider-claims"),
+    path("provider/claims/new/", provider.claim_new, name="provider-claim-new"),
+    path("provider/claims/<uuid:id>/withdraw/", provider.claim_withdraw,
+         name="provider-claim-withdraw"),
+    # reviewer
+    path("reviewer/organizations/", reviewer.organizations, name="reviewer-organizations"),
+    path("reviewer/organizations/<uuid:id>/<slug:action>/", reviewer.organization_action,
+         name="reviewer-organization-action"),
+    path("reviewer/applications/", reviewer.applications, name="reviewer-applications"),
+    path("reviewer/applications/<uuid:id>/approve/", reviewer.application_approve,
+         name="reviewer-application-approve"),
+    path("reviewer/applications/<uuid:id>/reject/", reviewer.application_reject,
+         name="reviewer-application-reject"),
+    path("reviewer/claims/", reviewer.claims, name="reviewer-claims"),
+    path("reviewer/claims/<uuid:id>/approve/", reviewer.claim_approve,
+         name="reviewer-claim-approve"),
+    path("reviewer/claims/<uuid:id>/reject/", reviewer.claim_reject,
+         name="reviewer-claim-reject"),
+    # programmes and budget (reviewer, finance, auditor); funding (finance)
+    path("programmes/", programmes.programmes, name="programmes"),
+    path("programmes/<str:code>/fund/", programmes.programme_fund, name="programme-fund"),
+    # auditor (and finance for the trial balance)
+    path("audit/", auditor.audit, name="audit"),
+    path("ledger/trial-balance/", auditor.trial_balance, name="trial-balance"),
 ]

@@ -19,7 +19,10 @@ class Command(BaseCommand):
         for line in summary or []:
             self.stdout.write(f"  {line}")
         self.stdout.write("")
-        self.stdout.write("Demo logins 演示账号 (web: http://127.0.0.1:8000/ · API docs: /api/v1/docs/ · admin: /admin/)")
+        self.stdout.write(
+            "Demo logins 演示账号 "
+            "(web: http://127.0.0.1:8000/ · API docs: /api/v1/docs/ · admin: /admin/)"
+        )
         width = max(len(name) for name in logins)
         for username, (password, role, organization) in logins.items():
             where = f"  {organization}" if organization else ""

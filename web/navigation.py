@@ -1,0 +1,36 @@
+"""Each role's pages, in the order its start page and the header list them."""
+
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+
+ROLE_LINKS: dict[str, list[tuple[str, str]]] = {
+    Role.ENTERPRISE: [
+        ("enterprise-vouchers", _("我的创新券")),
+        ("enterprise-apply", _("申领创新券")),
+        ("enterprise-applications", _("我的申领")),
+        ("enterprise-claims", _("待确认的核销申请")),
+    ],
+    Role.PROVIDER: [
+        ("provider-claims", _("我的核销申请")),
+        ("provider-claim-new", _("提交核销申请")),
+    ],
+    Role.REVIEWER: [
+        ("reviewer-organizations", _("机构审核")),
+        ("reviewer-applications", _("申领审批")),
+        ("reviewer-claims", _("核销审批")),
+        ("programmes", _("项目与预算")),
+    ],
+    Role.FINANCE: [
+        ("programmes", _("项目与预算")),
+        ("trial-balance", _("总账试算平衡")),
+    ],
+    Role.AUDITOR: [
+        ("audit", _("审计链与审计记录")),
+        ("trial-balance", _("总账试算平衡")),
+        ("programmes", _("项目与预算")),
+    ],
+    Role.ADMIN: [
+        ("admin:index", _("系统管理")),
+    ],
+}
