@@ -1,4 +1,8 @@
-"""Each role's pages, in the order its start page and the header list them."""
+"""Each role's pages, in the order its start page and the header list them.
+
+Pages in ACTION_PAGES only act (apply, submit): a member of an organisation that is not
+active does not see them (web.decorators refuses them anyway).
+"""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -34,3 +38,5 @@ ROLE_LINKS: dict[str, list[tuple[str, str]]] = {
         ("admin:index", _("系统管理")),
     ],
 }
+
+ACTION_PAGES = frozenset({"enterprise-apply", "provider-claim-new"})

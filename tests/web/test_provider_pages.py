@@ -60,3 +60,14 @@ def test_claim_actions_need_post(provider, claim):
     response = signed_in(provider).get(
         reverse("provider-claim-withdraw", args=[claim.public_id]))
     assert response.status_code == 405
+
+
+def test_member_of_a_suspended_provider_cannot_submit(provider, voucher):
+    from accounts.models import Organization
+
+    Organization.objects.filter(pk=provider.organization_id).update(
+        status=Organization.Status.SUSPENDED)
+    response = signed_in(provider).post(reverse("provider-claim-new"), claim_form(voucher))
+    assert response.status_code == 403
+    assert "暂不能办理业务" in response.content.decode()
+    assert not Claim.objects.exists()

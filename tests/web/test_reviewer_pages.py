@@ -124,3 +124,27 @@ def test_programmes_page_shows_the_budget_figures(reviewer, voucher, programme):
     assert 'data-bucket="funded">1000000.00<' in html
     assert 'data-bucket="available">980000.00<' in html
     assert 'data-bucket="issued_unspent">20000.00<' in html
+
+
+def test_blacklisting_freezes_the_open_claims(reviewer, provider, claim):
+    org = provider.organization
+    signed_in(reviewer).post(
+        reverse("reviewer-organization-action", args=[org.public_id, "blacklist"]),
+        {"reason": "虚假发票"})
+    org.refresh_from_db()
+    claim.refresh_from_db()
+    assert org.status == Organization.Status.BLACKLISTED
+    assert claim.frozen
+
+
+def test_lists_are_paginated_fifty_rows_a_page(reviewer):
+    from tests.factories import OrganizationFactory
+
+    OrganizationFactory.create_batch(55, status=Organization.Status.PENDING)
+    client = signed_in(reviewer)
+    first = client.get(reverse("reviewer-organizations")).content.decode()
+    assert first.count('/approve/"') == 50
+    assert "第 1 / 2 页，共 55 条" in first
+    assert "?page=2" in first
+    second = client.get(reverse("reviewer-organizations") + "?page=2").content.decode()
+    assert "第 2 / 2 页，共 55 条" in second

@@ -73,6 +73,8 @@ def test_member_of_a_pending_organisation_sees_a_notice_instead_of_actions(pendi
     client = signed_in(pending_enterprise)
     home = client.get("/").content.decode()
     assert "暂不能办理业务" in home
+    assert reverse("enterprise-apply") not in home
+    assert reverse("enterprise-vouchers") in home
     listing = client.get(reverse("enterprise-vouchers"))
     assert listing.status_code == 200
     assert reverse("enterprise-apply") not in listing.content.decode().split("</nav>")[1]

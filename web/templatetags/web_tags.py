@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from core.money import format_fen
 from web.decorators import member_refusal
-from web.navigation import ROLE_LINKS
+from web.navigation import ACTION_PAGES, ROLE_LINKS
 
 register = template.Library()
 
@@ -22,6 +22,9 @@ def can_act(user) -> bool:
 
 @register.simple_tag
 def role_links(user) -> list[tuple[str, str]]:
+    """The pages of the user's role (without the acting ones while they may not act)."""
     if not user.is_authenticated:
         return []
-    return [(reverse(name), label) for name, label in ROLE_LINKS.get(user.role, [])]
+    acting = can_act(user)
+    return [(reverse(name), label) for name, label in ROLE_LINKS.get(user.role, [])
+            if acting or name not in ACTION_PAGES]
