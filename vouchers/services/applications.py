@@ -103,7 +103,10 @@ def application_submit(*, enterprise: Organization, programme: Programme, amount
 
 def _lock(application: Application) -> Application:
     return (
-        Application.objects.select_for_update(of=("self", "programme", "enterprise"))
+        # NO KEY UPDATE: inserts referencing these rows (FK checks run at COMMIT, after the
+        # audit head is locked) take KEY SHARE, which this lock does not block (ADR 0004).
+        Application.objects.select_for_update(
+            no_key=True, of=("self", "programme", "enterprise"))
         .select_related("programme", "programme__pool_account", "enterprise")
         .get(pk=application.pk)
     )

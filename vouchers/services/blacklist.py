@@ -22,7 +22,7 @@ from vouchers.transitions import CLAIM, FREEZABLE_CLAIM_STATES
 def claims_freeze_for_organization(*, organization: Organization, reason: str, actor) -> int:
     """Freeze the organisation's open claims (as provider or as voucher holder)."""
     claims = list(
-        Claim.objects.select_for_update()
+        Claim.objects.select_for_update(no_key=True)
         .filter(Q(provider=organization) | Q(enterprise=organization),
                 status__in=FREEZABLE_CLAIM_STATES, frozen=False)
         .order_by("pk")

@@ -241,7 +241,7 @@ def _lock(claim: Claim, *, with_position: bool = False) -> Claim:
     """
     of = ("self", "voucher", "provider_programme") if with_position else ("self", "voucher")
     return (
-        Claim.objects.select_for_update(of=of)
+        Claim.objects.select_for_update(no_key=True, of=of)
         .select_related(
             "voucher", "voucher__account", "programme", "programme__pool_account",
             "provider", "enterprise", "provider_programme",

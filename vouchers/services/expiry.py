@@ -43,7 +43,7 @@ class VoucherExpiry:
 def voucher_expire(*, voucher: Voucher, as_of: date, actor=None) -> VoucherExpiry | None:
     """Expire one voucher if it is active and `as_of` is after its `valid_until`."""
     voucher = (
-        Voucher.objects.select_for_update(of=("self",))
+        Voucher.objects.select_for_update(no_key=True, of=("self",))
         .select_related("programme__pool_account", "account")
         .get(pk=voucher.pk)
     )
