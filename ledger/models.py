@@ -110,22 +110,42 @@ class Journal(models.Model):
     #: a hold (first phase of a two-phase transfer)
     pending = models.BooleanField(default=False)
     #: the pending journal this one posts or voids (each pending journal resolves once)
-    resolves = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="resolved_by"
+    resolves = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resolutions",
+        db_index=False,  # the partial unique index below serves lookups
     )
     resolution = models.CharField(
         max_length=4, choices=Resolution.choices, default=Resolution.NONE, blank=True
     )
     #: the journal this one reverses (each journal is reversed at most once)
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    reverses = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+        db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["effective_date", "id"], name="ledger_journal_eff")]
         constraints = [
+            # Partial: most journals resolve and reverse nothing, and pay for no index entry.
+            models.UniqueConstraint(
+                fields=["resolves"],
+                condition=Q(resolves__isnull=False),
+                name="ledger_journal_resolves_once",
+            ),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="ledger_journal_reverses_once",
+            ),
             models.CheckConstraint(
                 condition=Q(resolution__in=["", "post", "void"]),
                 name="ledger_journal_resolution_kind",

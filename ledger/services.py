@@ -13,11 +13,15 @@ How a write happens (docs/ledger.md has the full story):
 2. The database applies it. Each touched account changes in exactly one UPDATE whose WHERE
    clause re-checks the limit flags against the row as locked, accounts taken in ascending
    id order (no deadlocks, no read-decide-write in Python, READ COMMITTED is enough). If
-   the UPDATE matches no row, the limit would be breached: `LimitExceeded`.
-   - PostgreSQL: one statement inserts the journal (ON CONFLICT DO NOTHING, which also
-     catches a concurrent replay of the key or a second resolution of a hold) and its
-     entries and calls `ledger_apply_balances()`, which runs the per-account UPDATEs in
-     id order. One round trip per transfer.
+   an UPDATE matches no row, the limit would be breached: `LimitExceeded`.
+   - PostgreSQL: one statement (a prepared, server-side-bound CTE) inserts the journals
+     (ON CONFLICT DO NOTHING, which also absorbs a concurrent replay of the key or a second
+     resolution of a hold), inserts their entries, sums the entries it inserted per
+     account and calls `ledger_change_balances()`, which runs the per-account UPDATEs in id
+     order and raises if a limit would be breached. A top-level `journal_post`,
+     `transfer` or `batch_post` runs that statement on its own in autocommit mode: one
+     round trip, and PostgreSQL commits or rolls back the whole statement. Nested in the
+     caller's transaction, it runs inside a savepoint.
    - SQLite (one writer at a time): the same UPDATEs from Python, then the entries, then
      the journal row, whose insert trigger seals it (see migration 0002).
 3. A database refusal of an invariant (CHECK constraint, trigger) is a bug: logged at
@@ -33,7 +37,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, TypeVar
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.conf import settings
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.db.models import Max
 from django.utils import timezone
 
@@ -135,7 +146,7 @@ def journal_post(
     plan = _plan_post(
         JournalSpec(key, kind, legs, pending, effective_date, actor, memo, metadata)
     )
-    return _run(lambda: _write_one(plan))
+    return _run(lambda: _write_one(plan), single_statement=True)
 
 
 def transfer(
@@ -274,7 +285,7 @@ def batch_post(specs: list[JournalSpec]) -> list[Journal]:
     keys = [p.key for p in plans]
     if len(set(keys)) != len(keys):
         raise InvalidJournal("a batch uses the same idempotency key twice")
-    return _run(lambda: _write_many(plans))
+    return _run(lambda: _write_many(plans), single_statement=True)
 
 
 # --------------------------------------------------------------------------- planning
@@ -441,21 +452,43 @@ def _posted_part(pending_id: int, held: list[tuple[int, str, int]], amount: int 
 # --------------------------------------------------------------------------- writing
 
 
-def _run(write: Callable[[], T]) -> T:
-    """Run `write` in atomic(); at top level, retry a deadlock or serialization failure.
+class _LimitBreached(Exception):
+    """An account's UPDATE matched no row; turned into LimitExceeded after the rollback."""
 
+    def __init__(self, account_id: int):
+        self.account_id = account_id
+        super().__init__(account_id)
+
+
+def _run(write: Callable[[], T], *, single_statement: bool = False) -> T:
+    """Run `write` atomically; at top level, retry a deadlock or serialization failure.
+
+    `single_statement`: on PostgreSQL at top level, `write` issues exactly one statement,
+    which runs in autocommit mode (it is its own transaction: one round trip instead of
+    BEGIN, statement, COMMIT). Otherwise `write` runs in `transaction.atomic()`, a savepoint
+    when the caller holds a transaction.
+
+    A breached limit is reported after the rollback, so the account can be read.
     Retrying is safe: nothing was committed, and the idempotency key turns a retry of a
     write that did commit into a replay.
     """
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            return write()
-    for attempt in range(TRANSIENT_RETRIES):
+    nested = connection.in_atomic_block
+    alone = (
+        single_statement
+        and not nested
+        and connection.vendor == "postgresql"
+        and connection.get_autocommit()
+    )
+    for attempt in range(1 if nested else TRANSIENT_RETRIES):
         try:
+            if alone:
+                return write()
             with transaction.atomic():
                 return write()
+        except _LimitBreached as breach:
+            raise _limit_error(breach.account_id) from None
         except OperationalError as exc:
-            if attempt + 1 == TRANSIENT_RETRIES or not _is_transient(exc):
+            if nested or attempt + 1 == TRANSIENT_RETRIES or not _is_transient(exc):
                 raise
             logger.warning("ledger write retried after %s", exc.__class__.__name__)
         except IntegrityError as exc:  # a deferred check refused the commit
@@ -464,23 +497,21 @@ def _run(write: Callable[[], T]) -> T:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    sqlstate = getattr(exc.__cause__, "sqlstate", None)
-    return sqlstate in {"40001", "40P01"}
+    return _sqlstate(exc) in {"40001", "40P01"}
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(exc.__cause__, "sqlstate", None)
 
 
 def _write_one(plan: _Plan) -> Journal:
-    try:
-        if connection.vendor == "postgresql":
-            return _pg_write_one(plan)
-        return _sqlite_write([plan])[0]
-    except IntegrityError as exc:
-        raise _invariant_broken(exc, [plan]) from exc
+    return _write_many([plan])[0]
 
 
 def _write_many(plans: list[_Plan]) -> list[Journal]:
     try:
         if connection.vendor == "postgresql":
-            return _pg_write_many(plans)
+            return _pg_write(plans)
         return _sqlite_write(plans)
     except IntegrityError as exc:
         raise _invariant_broken(exc, plans) from exc
@@ -495,76 +526,49 @@ def _invariant_broken(exc: Exception, plans: list[_Plan]) -> LedgerInvariantBrok
     return LedgerInvariantBroken(str(exc))
 
 
-_PG_WRITE_ONE = """
+_PG_WRITE = """
 WITH j AS (
     INSERT INTO ledger_journal (public_id, idempotency_key, request_digest, kind,
         effective_date, actor, memo, metadata, pending, resolves_id, resolution,
         reverses_id, created_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s)
-    ON CONFLICT DO NOTHING
-    RETURNING id
-), e AS (
-    INSERT INTO ledger_entry (journal_id, account_id, side, amount, pending, release)
-    SELECT j.id, x.account_id, x.side, x.amount, x.pending, x.release
-    FROM j, unnest(%s::bigint[], %s::varchar[], %s::bigint[], %s::boolean[], %s::boolean[])
-        AS x(account_id, side, amount, pending, release)
-)
-SELECT j.id, ledger_apply_balances(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
-                                   %s::bigint[])
-FROM j
-"""
-
-
-def _pg_write_one(plan: _Plan) -> Journal:
-    deltas: dict[int, list[int]] = {}
-    plan.add_deltas(deltas)
-    columns = list(zip(*plan.entries, strict=True))
-    params = [
-        plan.public_id, plan.key, plan.digest, plan.kind, plan.effective_date, plan.actor,
-        plan.memo, json.dumps(plan.metadata), plan.pending, plan.resolves_id,
-        plan.resolution, plan.reverses_id, plan.created_at,
-        *(list(c) for c in columns),
-        *_delta_arrays(deltas),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_PG_WRITE_ONE, params)
-        row = cursor.fetchone()
-    if row is None:  # the key, or the hold's resolution, or the reversal, is taken
-        existing = _replay(plan.key, plan.digest)
-        if existing is not None:
-            return existing
-        raise _taken(plan)
-    journal_id, failed_account = row
-    if failed_account:
-        raise _limit_error(failed_account)
-    return plan.journal(journal_id)
-
-
-_PG_WRITE_MANY = """
-WITH j AS (
-    INSERT INTO ledger_journal (public_id, idempotency_key, request_digest, kind,
-        effective_date, actor, memo, metadata, pending, resolution, created_at)
-    SELECT v.public_id, v.idempotency_key, v.request_digest, v.kind, v.effective_date,
-        v.actor, v.memo, v.metadata, v.pending, '', v.created_at
-    FROM unnest(%s::uuid[], %s::varchar[], %s::varchar[], %s::varchar[], %s::date[],
-                %s::varchar[], %s::text[], %s::jsonb[], %s::boolean[], %s::timestamptz[])
-        AS v(public_id, idempotency_key, request_digest, kind, effective_date, actor, memo,
-             metadata, pending, created_at)
+    SELECT * FROM unnest(%s::uuid[], %s::varchar[], %s::varchar[], %s::varchar[],
+        %s::date[], %s::varchar[], %s::text[], %s::jsonb[], %s::boolean[], %s::bigint[],
+        %s::varchar[], %s::bigint[], %s::timestamptz[])
     ON CONFLICT DO NOTHING
     RETURNING id, idempotency_key
 ), e AS (
     INSERT INTO ledger_entry (journal_id, account_id, side, amount, pending, release)
-    SELECT j.id, x.account_id, x.side, x.amount, x.pending, false
-    FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::bigint[], %s::boolean[])
-        AS x(idempotency_key, account_id, side, amount, pending)
+    SELECT j.id, x.account_id, x.side, x.amount, x.pending, x.release
+    FROM unnest(%s::varchar[], %s::bigint[], %s::varchar[], %s::bigint[], %s::boolean[],
+                %s::boolean[]) AS x(idempotency_key, account_id, side, amount, pending, release)
     JOIN j ON j.idempotency_key = x.idempotency_key
+    RETURNING account_id, side, amount, pending, release
+), d AS (
+    SELECT account_id,
+        sum(CASE WHEN side = 'debit' AND NOT pending THEN amount ELSE 0 END)::bigint AS dp,
+        sum(CASE WHEN side = 'credit' AND NOT pending THEN amount ELSE 0 END)::bigint AS cp,
+        sum(CASE WHEN side = 'debit' AND pending
+                 THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END)::bigint AS dpe,
+        sum(CASE WHEN side = 'credit' AND pending
+                 THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END)::bigint AS cpe
+    FROM e GROUP BY account_id
 )
-SELECT id, idempotency_key FROM j
+SELECT ARRAY(SELECT id FROM j ORDER BY id), ARRAY(SELECT idempotency_key FROM j ORDER BY id),
+       (SELECT ledger_change_balances(array_agg(account_id), array_agg(dp), array_agg(cp),
+                                      array_agg(dpe), array_agg(cpe)) FROM d)
 """
 
 
-def _pg_write_many(plans: list[_Plan]) -> list[Journal]:
-    header = [
+def _pg_write(plans: list[_Plan]) -> list[Journal]:
+    """Write `plans` in one statement; keys already written are replays (or conflicts)."""
+    entries: list[list] = [[], [], [], [], [], []]
+    for p in plans:
+        for account_id, side, amount, pending, release in p.entries:
+            for column, value in zip(
+                entries, (p.key, account_id, side, amount, pending, release), strict=True
+            ):
+                column.append(value)
+    params = [
         [p.public_id for p in plans],
         [p.key for p in plans],
         [p.digest for p in plans],
@@ -574,39 +578,44 @@ def _pg_write_many(plans: list[_Plan]) -> list[Journal]:
         [p.memo for p in plans],
         [json.dumps(p.metadata) for p in plans],
         [p.pending for p in plans],
+        [p.resolves_id for p in plans],
+        [p.resolution for p in plans],
+        [p.reverses_id for p in plans],
         [p.created_at for p in plans],
+        *entries,
     ]
-    entry_keys, accounts, sides, amounts, pendings = [], [], [], [], []
-    for p in plans:
-        for account_id, side, amount, pending, _ in p.entries:
-            entry_keys.append(p.key)
-            accounts.append(account_id)
-            sides.append(side)
-            amounts.append(amount)
-            pendings.append(pending)
-    with connection.cursor() as cursor:
-        cursor.execute(_PG_WRITE_MANY, [*header, entry_keys, accounts, sides, amounts, pendings])
-        written = {key: journal_id for journal_id, key in cursor.fetchall()}
-        replayed = _replays([p for p in plans if p.key not in written])
-        deltas: dict[int, list[int]] = {}
-        for p in plans:
-            if p.key in written:
-                p.add_deltas(deltas)
-        if deltas:
-            cursor.execute(
-                "SELECT ledger_apply_balances(%s::bigint[], %s::bigint[], %s::bigint[], "
-                "%s::bigint[], %s::bigint[])",
-                _delta_arrays(deltas),
-            )
-            (failed_account,) = cursor.fetchone()
-            if failed_account:
-                raise _limit_error(failed_account)
+    try:
+        ids, keys, _ = _pg_fetchone(_PG_WRITE, params)
+    except DatabaseError as exc:
+        if _sqlstate(exc) == "LE001":
+            raise _LimitBreached(int(exc.__cause__.diag.message_detail)) from None
+        raise
+    written = dict(zip(keys, ids, strict=True))
+    missing = [p for p in plans if p.key not in written]
+    replayed = _replays(missing)
+    for p in missing:
+        if p.key not in replayed:  # the key is free: the hold or the reversal was taken
+            raise _taken(p)
     return [p.journal(written[p.key]) if p.key in written else replayed[p.key] for p in plans]
 
 
-def _delta_arrays(deltas: dict[int, list[int]]) -> list[list[int]]:
-    ids = sorted(deltas)
-    return [ids, *([deltas[i][n] for i in ids] for n in range(4))]
+def _pg_fetchone(sql: str, params: list):
+    """Execute with a server-side-bound, prepared psycopg cursor on Django's connection.
+
+    Django's own cursors bind parameters on the client; for the hot path, a prepared
+    statement saves composing the SQL text and planning it on every call. Errors are
+    wrapped as Django's database errors, as Django's cursors do.
+    Set LEDGER_PREPARED_STATEMENTS = False behind a pooler that cannot keep them
+    (PgBouncer in transaction mode).
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    prepare = getattr(settings, "LEDGER_PREPARED_STATEMENTS", True) or None
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=prepare)
+        return cursor.fetchone()
 
 
 _SQLITE_UPDATE = """
@@ -641,7 +650,7 @@ def _sqlite_write(plans: list[_Plan]) -> list[Journal]:
             dp, cp, dpe, cpe = deltas[account_id]
             cursor.execute(_SQLITE_UPDATE, [dp, cp, dpe, cpe, account_id, dp, dpe, cp, cp, cpe, dp])
             if cursor.rowcount != 1:
-                raise _limit_error(account_id)
+                raise _LimitBreached(account_id)
     next_id = (Journal.objects.aggregate(top=Max("id"))["top"] or 0) + 1
     journals = {}
     entries = []
