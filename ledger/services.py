@@ -17,8 +17,9 @@ How a write happens (docs/ledger.md has the full story):
    - PostgreSQL: one statement (a prepared, server-side-bound CTE) inserts the journals
      (ON CONFLICT DO NOTHING, which also absorbs a concurrent replay of the key or a second
      resolution of a hold), inserts their entries, sums the entries it inserted per
-     account and calls `ledger_change_balances()`, which runs the per-account UPDATEs in id
-     order and raises if a limit would be breached. A top-level `journal_post`,
+     account, locks those accounts in id order (a CTE with ORDER BY id FOR UPDATE), updates
+     each once with the limit flags in the WHERE clause, and raises (SQLSTATE LE001) if an
+     account's UPDATE matched nothing. A top-level `journal_post`,
      `transfer` or `batch_post` runs that statement on its own in autocommit mode: one
      round trip, and PostgreSQL commits or rolls back the whole statement. Nested in the
      caller's transaction, it runs inside a savepoint.
@@ -28,6 +29,7 @@ How a write happens (docs/ledger.md has the full story):
    CRITICAL and raised as `LedgerInvariantBroken`, never as a `LedgerError`.
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -526,7 +528,42 @@ def _invariant_broken(exc: Exception, plans: list[_Plan]) -> LedgerInvariantBrok
     return LedgerInvariantBroken(str(exc))
 
 
-_PG_WRITE = """
+_PG_BALANCES = """
+), d AS (
+    SELECT account_id,
+        sum(CASE WHEN side = 'debit' AND NOT pending THEN amount ELSE 0 END)::bigint AS dp,
+        sum(CASE WHEN side = 'credit' AND NOT pending THEN amount ELSE 0 END)::bigint AS cp,
+        sum(CASE WHEN side = 'debit' AND pending
+                 THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END)::bigint AS dpe,
+        sum(CASE WHEN side = 'credit' AND pending
+                 THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END)::bigint AS cpe
+    FROM e GROUP BY account_id
+), locked AS (
+    SELECT a.id FROM ledger_account a WHERE a.id IN (SELECT account_id FROM d)
+    ORDER BY a.id FOR UPDATE
+), u AS (
+    UPDATE ledger_account a SET
+        debits_posted = a.debits_posted + d.dp,
+        credits_posted = a.credits_posted + d.cp,
+        debits_pending = a.debits_pending + d.dpe,
+        credits_pending = a.credits_pending + d.cpe,
+        version = a.version + 1
+    FROM d JOIN locked ON locked.id = d.account_id
+    WHERE a.id = d.account_id
+      AND (NOT a.debits_must_not_exceed_credits
+           OR a.debits_posted + d.dp + a.debits_pending + d.dpe <= a.credits_posted + d.cp)
+      AND (NOT a.credits_must_not_exceed_debits
+           OR a.credits_posted + d.cp + a.credits_pending + d.cpe <= a.debits_posted + d.dp)
+    RETURNING a.id
+)
+"""
+# The last output column raises SQLSTATE LE001 (via ledger_limit_breached) naming the
+# lowest account whose UPDATE matched nothing; NULL when every account changed.
+_PG_BREACH = """(SELECT ledger_limit_breached(min(d.account_id)) FROM d
+        WHERE d.account_id NOT IN (SELECT id FROM u))"""
+
+
+_PG_WRITE_MANY = f"""
 WITH j AS (
     INSERT INTO ledger_journal (public_id, idempotency_key, request_digest, kind,
         effective_date, actor, memo, metadata, pending, resolves_id, resolution,
@@ -543,24 +580,42 @@ WITH j AS (
                 %s::boolean[]) AS x(idempotency_key, account_id, side, amount, pending, release)
     JOIN j ON j.idempotency_key = x.idempotency_key
     RETURNING account_id, side, amount, pending, release
-), d AS (
-    SELECT account_id,
-        sum(CASE WHEN side = 'debit' AND NOT pending THEN amount ELSE 0 END)::bigint AS dp,
-        sum(CASE WHEN side = 'credit' AND NOT pending THEN amount ELSE 0 END)::bigint AS cp,
-        sum(CASE WHEN side = 'debit' AND pending
-                 THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END)::bigint AS dpe,
-        sum(CASE WHEN side = 'credit' AND pending
-                 THEN CASE WHEN release THEN -amount ELSE amount END ELSE 0 END)::bigint AS cpe
-    FROM e GROUP BY account_id
-)
+{_PG_BALANCES}
 SELECT ARRAY(SELECT id FROM j ORDER BY id), ARRAY(SELECT idempotency_key FROM j ORDER BY id),
-       (SELECT ledger_change_balances(array_agg(account_id), array_agg(dp), array_agg(cp),
-                                      array_agg(dpe), array_agg(cpe)) FROM d)
-"""
+       {_PG_BREACH}
+"""  # noqa: S608  (constant SQL)
+
+
+@functools.cache
+def _pg_write_one_sql(n_entries: int) -> str:
+    """The one-journal form: scalar parameters (cheaper to send than arrays), n entries."""
+    rows = ", ".join(
+        ["(%s::bigint, %s::varchar, %s::bigint, %s::boolean, %s::boolean)"] * n_entries
+    )
+    return f"""
+WITH j AS (
+    INSERT INTO ledger_journal (public_id, idempotency_key, request_digest, kind,
+        effective_date, actor, memo, metadata, pending, resolves_id, resolution,
+        reverses_id, created_at)
+    VALUES (%s::uuid, %s::varchar, %s::varchar, %s::varchar, %s::date, %s::varchar,
+        %s::text, %s::jsonb, %s::boolean, %s::bigint, %s::varchar, %s::bigint,
+        %s::timestamptz)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+), e AS (
+    INSERT INTO ledger_entry (journal_id, account_id, side, amount, pending, release)
+    SELECT j.id, x.account_id, x.side, x.amount, x.pending, x.release
+    FROM j, (VALUES {rows}) AS x(account_id, side, amount, pending, release)
+    RETURNING account_id, side, amount, pending, release
+{_PG_BALANCES}
+SELECT (SELECT id FROM j), {_PG_BREACH}
+"""  # noqa: S608  (only placeholders are added)
 
 
 def _pg_write(plans: list[_Plan]) -> list[Journal]:
     """Write `plans` in one statement; keys already written are replays (or conflicts)."""
+    if len(plans) == 1:
+        return [_pg_write_one(plans[0])]
     entries: list[list] = [[], [], [], [], [], []]
     for p in plans:
         for account_id, side, amount, pending, release in p.entries:
@@ -584,12 +639,7 @@ def _pg_write(plans: list[_Plan]) -> list[Journal]:
         [p.created_at for p in plans],
         *entries,
     ]
-    try:
-        ids, keys, _ = _pg_fetchone(_PG_WRITE, params)
-    except DatabaseError as exc:
-        if _sqlstate(exc) == "LE001":
-            raise _LimitBreached(int(exc.__cause__.diag.message_detail)) from None
-        raise
+    ids, keys, _ = _pg_fetchone(_PG_WRITE_MANY, params)
     written = dict(zip(keys, ids, strict=True))
     missing = [p for p in plans if p.key not in written]
     replayed = _replays(missing)
@@ -597,6 +647,23 @@ def _pg_write(plans: list[_Plan]) -> list[Journal]:
         if p.key not in replayed:  # the key is free: the hold or the reversal was taken
             raise _taken(p)
     return [p.journal(written[p.key]) if p.key in written else replayed[p.key] for p in plans]
+
+
+def _pg_write_one(plan: _Plan) -> Journal:
+    params = [
+        plan.public_id, plan.key, plan.digest, plan.kind, plan.effective_date, plan.actor,
+        plan.memo, json.dumps(plan.metadata), plan.pending, plan.resolves_id,
+        plan.resolution, plan.reverses_id, plan.created_at,
+    ]
+    for entry in plan.entries:
+        params.extend(entry)
+    journal_id, _ = _pg_fetchone(_pg_write_one_sql(len(plan.entries)), params)
+    if journal_id is not None:
+        return plan.journal(journal_id)
+    replayed = _replays([plan])
+    if plan.key in replayed:
+        return replayed[plan.key]
+    raise _taken(plan)  # the key is free: the hold or the reversal was taken
 
 
 def _pg_fetchone(sql: str, params: list):
@@ -613,9 +680,14 @@ def _pg_fetchone(sql: str, params: list):
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
     prepare = getattr(settings, "LEDGER_PREPARED_STATEMENTS", True) or None
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=prepare)
-        return cursor.fetchone()
+    try:
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, prepare=prepare)
+            return cursor.fetchone()
+    except DatabaseError as exc:
+        if _sqlstate(exc) == "LE001":  # raised by ledger_limit_breached()
+            raise _LimitBreached(int(exc.__cause__.diag.message_detail)) from None
+        raise
 
 
 _SQLITE_UPDATE = """
