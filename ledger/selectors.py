@@ -9,12 +9,17 @@ journals created at or before it, a journal means journals up to and including i
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.db import connection
 from django.db.models import CharField, Count, F, Func, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from ledger.models import Account, Entry, Journal
 
 COUNTERS = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
+_BALANCE_SQL = (
+    "SELECT debits_posted, credits_posted, debits_pending, credits_pending, normal_side "
+    "FROM ledger_account WHERE id = %s"
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,11 @@ def balance(
     """The account's balance now (cached counters), or at a date, time or journal."""
     account_id = account.pk if isinstance(account, Account) else account
     if as_of is None and at_journal is None:
-        row = Account.objects.filter(pk=account_id).values_list(*COUNTERS, "normal_side").first()
+        # The hottest read in the product (every voucher page, every budget figure): one
+        # primary-key lookup, without the ORM's query compilation.
+        with connection.cursor() as cursor:
+            cursor.execute(_BALANCE_SQL, [account_id])
+            row = cursor.fetchone()
         if row is None:
             raise Account.DoesNotExist(f"no ledger account with id {account_id}")
         return Balance(*row[:4], normal_side=row[4])
