@@ -178,6 +178,9 @@ class Entry(models.Model):
     )
     side = models.CharField(max_length=6, choices=Side.choices)
     amount = models.BigIntegerField()
+    #: the currency of `amount`: the account's (both are CNY-only by CHECK constraint); kept
+    #: on the entry so the database checks "balanced per currency" without reading accounts
+    currency = models.CharField(max_length=3, db_default="CNY")
     #: counts in the pending counters (a hold, or the release of a hold)
     pending = models.BooleanField(default=False)
     #: releases a hold: lowers the pending counter of `side` instead of raising it
@@ -189,6 +192,7 @@ class Entry(models.Model):
         indexes = [models.Index(fields=["account", "journal"], name="ledger_entry_acct_jrnl")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_entry_amount_positive"),
+            models.CheckConstraint(condition=Q(currency="CNY"), name="ledger_entry_cny"),
             models.CheckConstraint(
                 condition=Q(side__in=["debit", "credit"]), name="ledger_entry_side"
             ),
