@@ -157,6 +157,12 @@ def _application(request, id):
     )
 
 
+def _application_for_action(request, id):
+    return selectors.get_for_action(
+        selectors.applications_visible_to(request.user), id, what="application"
+    )
+
+
 class ApplicationDetailApi(APIView):
     permission_classes = [ReadersOfApplications]
 
@@ -174,7 +180,8 @@ class ApplicationApproveApi(APIView):
     def post(self, request, id):
         data = _valid(ApplicationApproveInput, request)
         application = services.application_approve(
-            application=_application(request, id), actor=request.user, amount=data["amount"]
+            application=_application_for_action(request, id), actor=request.user,
+            amount=data["amount"],
         )
         return Response(ApplicationOutput(application).data)
 
@@ -186,7 +193,8 @@ class ApplicationRejectApi(APIView):
     def post(self, request, id):
         data = _valid(ReasonRequiredInput, request)
         application = services.application_reject(
-            application=_application(request, id), actor=request.user, reason=data["reason"]
+            application=_application_for_action(request, id), actor=request.user,
+            reason=data["reason"],
         )
         return Response(ApplicationOutput(application).data)
 
@@ -270,7 +278,8 @@ class _ClaimActionApi(APIView):
     @extend_schema(request=ReasonOptionalInput, responses=ClaimOutput)
     def post(self, request, id):
         data = _valid(self.input_class, request)
-        claim = _claim(request, id)
+        claim = selectors.get_for_action(selectors.claims_visible_to(request.user), id,
+                                         what="claim")
         claim = type(self).service(claim=claim, actor=request.user, **self.arguments(data))
         return Response(ClaimOutput(claim).data)
 

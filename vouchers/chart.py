@@ -93,12 +93,12 @@ def open_programme_accounts(programme_code: str) -> dict:
     return accounts
 
 
-def open_voucher_account(voucher_code: str, programme_code: str):
+def open_voucher_account(voucher_code: str):
     return ledger_services.account_open(
         code=voucher_account_code(voucher_code),
         normal_side="credit",
         owner_ref=f"voucher:{voucher_code}",
-        name=f"{programme_code} 创新券 Voucher {voucher_code}",
+        name=f"创新券 Voucher {voucher_code}",
         debits_must_not_exceed_credits=True,
     )
 

@@ -40,9 +40,10 @@ def ensure_not_own_organization(reviewer, organization: Organization | None) -> 
         )
 
 
-def ensure_not_same_person(reviewer, other_user, *, what: str) -> None:
-    """Four eyes: the person who decides is not the one who asked."""
-    if reviewer is not None and other_user is not None and reviewer.pk == other_user.pk:
+def ensure_not_same_person(reviewer, other_user_id: int | None, *, what: str) -> None:
+    """Four eyes: the person who decides is not the one who asked (compared by user id)."""
+    reviewer_id = getattr(reviewer, "pk", None)
+    if reviewer_id is not None and other_user_id is not None and reviewer_id == other_user_id:
         raise DomainError("four_eyes_required", f"You cannot decide on {what} you submitted.")
 
 

@@ -200,3 +200,19 @@ def get_by_public_id(queryset: QuerySet, public_id, *, what: str):
     if obj is None:
         raise DomainError("not_found", f"No such {what}.")
     return obj
+
+
+def get_for_action(queryset: QuerySet, public_id, *, what: str):
+    """Only the primary key, looked up in the caller's scope (others' objects are
+    `not_found`), as an unsaved-looking stub: the service locks and reads the row itself,
+    so reading it fully here too would be wasted work."""
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
+        raise DomainError("not_found", f"No such {what}.") from None
+    pk = queryset.filter(public_id=public_id).values_list("pk", flat=True).first()
+    if pk is None:
+        raise DomainError("not_found", f"No such {what}.")
+    stub = queryset.model(pk=pk)
+    stub._state.adding = False
+    return stub

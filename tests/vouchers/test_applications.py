@@ -65,6 +65,8 @@ def test_apply_approve_returns_voucher(programme, enterprise, reviewer):
     assert mine["voucher"]["code"] == voucher["code"]
     assert set(AuditEvent.objects.values_list("action", flat=True)) >= {
         "application.submit", "voucher.issue", "application.approve"}
+    event = AuditEvent.objects.get(action="application.approve")
+    assert event.after["voucher"] == voucher["code"] and event.after["journal"]
 
 
 def test_approve_without_amount_issues_what_was_asked(programme, enterprise, reviewer):

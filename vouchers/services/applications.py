@@ -107,7 +107,7 @@ def _lock(application: Application) -> Application:
         # audit head is locked) take KEY SHARE, which this lock does not block (ADR 0004).
         Application.objects.select_for_update(
             no_key=True, of=("self", "programme", "enterprise"))
-        .select_related("programme", "programme__pool_account", "enterprise")
+        .select_related("programme", "enterprise")
         .get(pk=application.pk)
     )
 
@@ -117,13 +117,16 @@ def application_approve(*, application: Application, actor, amount: int | None =
                         ) -> Application:
     """Approve (optionally a lower amount) and issue the voucher: Dr pool, Cr voucher.
 
-    The programme row stays locked to the end, so cap checks of one programme are serial;
-    the pool's limit flag refuses issuance beyond the budget whatever happens.
+    Short critical sections: the voucher's (new, uncontended) ledger account is opened
+    before any lock; the programme row, locked next, serialises the cap checks of the
+    programme. The pool's limit flag refuses issuance beyond the budget whatever happens.
     """
+    code = codes.new_code()
+    account = chart.open_voucher_account(code)
     application = _lock(application)
     programme, enterprise = application.programme, application.enterprise
     APPLICATION.check("approve", application.status)
-    ensure_not_same_person(actor, application.submitted_by, what="an application")
+    ensure_not_same_person(actor, application.submitted_by_id, what="an application")
     ensure_not_own_organization(actor, enterprise)
     amount = application.amount if amount is None else amount
     if not 0 < amount <= application.amount:
@@ -141,12 +144,10 @@ def application_approve(*, application: Application, actor, amount: int | None =
     _ensure_may_apply(enterprise, programme, on=on)
     _ensure_within_cap(enterprise, programme, amount)
 
-    code = codes.new_code()
-    account = chart.open_voucher_account(code, programme.code)
     try:
-        ledger_services.transfer(
+        journal = ledger_services.transfer(
             key=chart.issue_key(application), kind="voucher.issue",
-            debit=programme.pool_account, credit=account, amount=amount,
+            debit=programme.pool_account_id, credit=account, amount=amount,
             actor=actor_label(actor),
             metadata={"programme": programme.code, "voucher": code,
                       "application": str(application.public_id)},
@@ -166,17 +167,21 @@ def application_approve(*, application: Application, actor, amount: int | None =
     application.approved_amount = amount
     application.decided_by = user_or_none(actor)
     application.decided_at = now()
+    # Two events, one per object: the voucher's own trail starts with its issue.
     audit_record(
         actor=actor, action="voucher.issue", object_type=VOUCHER.entity, object_id=voucher.code,
         before=None,
         after={"status": voucher.status, "programme": programme.code,
                "enterprise": str(enterprise.public_id), "face_value": format_fen(amount),
-               "valid_until": voucher.valid_until, "application": str(application.public_id)},
+               "valid_until": voucher.valid_until, "application": str(application.public_id),
+               "journal": str(journal.public_id)},
     )
     change_status(
         APPLICATION, application, "approve", actor=actor,
         fields=["approved_amount", "decided_by", "decided_at"],
-        after={"approved_amount": format_fen(amount), "voucher": voucher.code},
+        after={"approved_amount": format_fen(amount), "voucher": voucher.code,
+               "voucher_status": voucher.status, "valid_until": voucher.valid_until,
+               "journal": str(journal.public_id)},
     )
     return application
 
@@ -185,7 +190,7 @@ def application_approve(*, application: Application, actor, amount: int | None =
 def application_reject(*, application: Application, actor, reason: str) -> Application:
     application = _lock(application)
     APPLICATION.check("reject", application.status)
-    ensure_not_same_person(actor, application.submitted_by, what="an application")
+    ensure_not_same_person(actor, application.submitted_by_id, what="an application")
     ensure_not_own_organization(actor, application.enterprise)
     application.reason = clean_reason(reason, required=True)
     application.decided_by = user_or_none(actor)

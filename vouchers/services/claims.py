@@ -12,9 +12,9 @@ from accounts.models import Organization
 from audit.services import audit_record
 from core.errors import DomainError
 from core.money import MAX_FEN, format_fen, subsidy_ceiling
+from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from ledger.errors import LimitExceeded
-from ledger.models import Account
 from vouchers import chart
 from vouchers.models import Claim, ProviderProgramme, Voucher
 from vouchers.rules import (
@@ -68,10 +68,7 @@ def _ensure_parties_active(claim_or_voucher_enterprise: Organization,
 
 
 def _provider_programme(programme, provider: Organization) -> ProviderProgramme:
-    position = (
-        ProviderProgramme.objects.select_related("payable_account")
-        .filter(programme=programme, provider=provider).first()
-    )
+    position = ProviderProgramme.objects.filter(programme=programme, provider=provider).first()
     if position is not None:
         return position
     account = chart.open_payable_account(programme.code, provider)
@@ -81,9 +78,7 @@ def _provider_programme(programme, provider: Organization) -> ProviderProgramme:
                 programme=programme, provider=provider, payable_account=account
             )
     except IntegrityError:  # opened by a concurrent first claim
-        return ProviderProgramme.objects.select_related("payable_account").get(
-            programme=programme, provider=provider
-        )
+        return ProviderProgramme.objects.get(programme=programme, provider=provider)
 
 
 def _validate_fields(*, category, contract_number, contract_date, invoice_number,
@@ -177,17 +172,18 @@ def claim_submit(*, provider: Organization, voucher_code: str, category: str,
     _ensure_within_provider_cap(position, programme, amount)
 
     try:
-        with transaction.atomic():
-            claim = Claim.objects.create(
-                voucher=voucher, programme=programme, provider=provider, enterprise=enterprise,
-                provider_programme=position, category=category,
-                contract_number=contract_number.strip(), contract_date=contract_date,
-                invoice_number=invoice_number.strip(),
-                invoice_number_normalised=normalise_invoice_number(invoice_number),
-                invoice_amount=invoice_amount, amount=amount,
-                enterprise_class=enterprise_class, ratio_bp=ratio_bp,
-                submitted_by=user_or_none(actor),
-            )
+        # No savepoint: after the IntegrityError nothing more runs in this transaction; the
+        # service's own atomic block rolls it back.
+        claim = Claim.objects.create(
+            voucher=voucher, programme=programme, provider=provider, enterprise=enterprise,
+            provider_programme=position, category=category,
+            contract_number=contract_number.strip(), contract_date=contract_date,
+            invoice_number=invoice_number.strip(),
+            invoice_number_normalised=normalise_invoice_number(invoice_number),
+            invoice_amount=invoice_amount, amount=amount,
+            enterprise_class=enterprise_class, ratio_bp=ratio_bp,
+            submitted_by=user_or_none(actor),
+        )
     except IntegrityError as exc:
         raise DomainError(
             "duplicate_invoice",
@@ -233,22 +229,29 @@ def _ensure_within_provider_cap(position: ProviderProgramme, programme, amount: 
         )
 
 
-def _lock(claim: Claim, *, with_position: bool = False) -> Claim:
-    """Lock the claim and its voucher (and the provider's programme position), in that order.
+def _lock(claim: Claim, *, for_approval: bool = False) -> Claim:
+    """Lock the claim and its voucher (for approval also the provider's programme position
+    and the voucher's ledger account), in that order, in one statement.
 
     Everything that moves a voucher's balance locks the voucher row first, so an expiry run
-    and a claim action on the same voucher never interleave.
+    and a claim action on the same voucher never interleave. Locks are NO KEY UPDATE so the
+    deferred foreign-key checks of other transactions (KEY SHARE) are not blocked (ADR 0004).
+    Ledger accounts are passed to the ledger by id: no need to load them here.
     """
-    of = ("self", "voucher", "provider_programme") if with_position else ("self", "voucher")
-    return (
-        Claim.objects.select_for_update(no_key=True, of=of)
-        .select_related(
-            "voucher", "voucher__account", "programme", "programme__pool_account",
-            "provider", "enterprise", "provider_programme",
-            "provider_programme__payable_account",
-        )
+    related = ["voucher", "programme", "provider", "enterprise", "provider_programme"]
+    of = ["self", "voucher"]
+    if for_approval:
+        # Locked rows come back in their latest committed version, so the account's counters
+        # read here are current: approval decides "exhausted" without another query.
+        related.append("voucher__account")
+        of += ["provider_programme", "voucher__account"]
+    locked = (
+        Claim.objects.select_for_update(no_key=True, of=tuple(of))
+        .select_related(*related)
         .get(pk=claim.pk)
     )
+    locked.voucher.programme = locked.programme  # the same row: no second query
+    return locked
 
 
 def _ensure_acting_for(actor, organization: Organization) -> None:
@@ -281,7 +284,7 @@ def claim_confirm(*, claim: Claim, actor) -> Claim:
     try:
         hold = ledger_services.transfer(
             key=chart.hold_key(claim), kind="claim.hold", pending=True,
-            debit=voucher.account, credit=claim.provider_programme.payable_account,
+            debit=voucher.account_id, credit=claim.provider_programme.payable_account_id,
             amount=claim.amount, actor=actor_label(actor),
             metadata={"claim": str(claim.public_id), "voucher": voucher.code},
         )
@@ -304,7 +307,7 @@ def claim_confirm(*, claim: Claim, actor) -> Claim:
 @transaction.atomic
 def claim_approve(*, claim: Claim, actor) -> Claim:
     """The reviewer approves: the hold is posted (the voucher is spent, the provider owed)."""
-    claim = _lock(claim, with_position=True)
+    claim = _lock(claim, for_approval=True)
     CLAIM.check("approve", claim.status)
     ensure_not_own_organization(actor, claim.provider)
     ensure_not_own_organization(actor, claim.enterprise)
@@ -320,21 +323,22 @@ def claim_approve(*, claim: Claim, actor) -> Claim:
     position.save(update_fields=["approved_total"])
     claim.decided_by = user_or_none(actor)
     claim.decided_at = now()
-    _exhaust_if_spent(claim.voucher, actor=actor)
+    _exhaust_if_spent(claim.voucher, posted=claim.amount, actor=actor)
     change_status(CLAIM, claim, "approve", actor=actor, fields=["decided_by", "decided_at"])
     return claim
 
 
-def _exhaust_if_spent(voucher: Voucher, *, actor) -> None:
+def _exhaust_if_spent(voucher: Voucher, *, posted: int, actor) -> None:
+    """After a hold of `posted` fen was posted: nothing available and nothing held left
+    means the voucher is spent to the fen. `voucher.account` was read under lock, before
+    the posting (which moved `posted` from pending to posted debits)."""
     if voucher.status != Voucher.Status.ACTIVE:
         return
-    fresh = Account.objects.values_list(
-        "credits_posted", "debits_posted", "debits_pending"
-    ).get(pk=voucher.account_id)
-    credits, debits, pending = fresh
-    if credits == debits and pending == 0:
+    balance = ledger_selectors.Balance.of(voucher.account)
+    if balance.available == 0 and balance.held == posted:
         change_status(VOUCHER, voucher, "exhaust", actor=actor,
-                      after={"spent": format_fen(debits - voucher.returned)})
+                      after={"spent": format_fen(balance.debits_posted + posted
+                                                 - voucher.returned)})
 
 
 def _release_hold(claim: Claim, *, actor) -> None:
@@ -350,7 +354,7 @@ def _release_hold(claim: Claim, *, actor) -> None:
     if voucher.status in (Voucher.Status.EXPIRED, Voucher.Status.REVOKED):
         ledger_services.transfer(
             key=chart.release_after_expiry_key(claim), kind="voucher.expire",
-            debit=voucher.account, credit=claim.programme.pool_account, amount=claim.amount,
+            debit=voucher.account_id, credit=claim.programme.pool_account_id, amount=claim.amount,
             actor=actor_label(actor),
             metadata={"voucher": voucher.code, "claim": str(claim.public_id)},
         )

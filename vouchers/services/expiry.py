@@ -44,7 +44,7 @@ def voucher_expire(*, voucher: Voucher, as_of: date, actor=None) -> VoucherExpir
     """Expire one voucher if it is active and `as_of` is after its `valid_until`."""
     voucher = (
         Voucher.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("programme__pool_account", "account")
+        .select_related("programme")
         .get(pk=voucher.pk)
     )
     if voucher.status != Voucher.Status.ACTIVE or as_of <= voucher.valid_until:
@@ -57,7 +57,7 @@ def voucher_expire(*, voucher: Voucher, as_of: date, actor=None) -> VoucherExpir
     if remainder > 0:
         ledger_services.transfer(
             key=chart.expire_key(voucher), kind="voucher.expire",
-            debit=voucher.account, credit=voucher.programme.pool_account, amount=remainder,
+            debit=voucher.account_id, credit=voucher.programme.pool_account_id, amount=remainder,
             actor=actor_label(actor),
             metadata={"voucher": voucher.code, "as_of": as_of.isoformat()},
         )

@@ -1,0 +1,447 @@
+"""Voucher lifecycle benchmark (PostgreSQL). Prints figures; changes nothing but its own data.
+
+    make bench-vouchers
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kjcxq_bench .venv/bin/python \
+        bench/vouchers_bench.py [--lifecycles 10000] [--workers 4] [--http-claims 2000] \
+        [--clients 20] [--http-workers 4] [--skip-http]
+
+1. Round trips: one lifecycle (apply → approve → submit claim → confirm → approve claim)
+   with the SQL statements of each service counted (plus BEGIN and COMMIT).
+2. Services: `--lifecycles` full lifecycles through the services, spread over `--workers`
+   processes (one connection each); lifecycles per second (= approved claims per second).
+3. HTTP: gunicorn on 127.0.0.1 (loopback only, stopped at the end); `--clients` concurrent
+   clients confirm `--http-claims` claims (each enterprise its own), then approve them;
+   p50 / p99 latency and throughput per endpoint.
+
+Each run makes its own programme (BENCH-<run>), organisations and users in the database
+named by DATABASE_URL (created and migrated if missing); nothing else is touched.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ["DEBUG"] = "0"  # no query log in memory
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("THROTTLE_USER", "1000000/min")  # one reviewer token, 20 clients
+
+import django  # noqa: E402
+
+FACE = 100_000  # 1,000.00 per voucher
+SUBSIDY = 50_000  # 500.00 of a 1,000.00 invoice (科技型中小企业: 0.50)
+ENTERPRISES = 200
+PROVIDERS = 20
+
+
+def ensure_database() -> None:
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
+    params = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432,
+              "user": db["USER"], "password": db["PASSWORD"] or None}
+    try:
+        psycopg.connect(dbname=db["NAME"], **params).close()
+    except psycopg.OperationalError:
+        with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
+            conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def uscc(run: str, n: int) -> str:
+    from stdnum.cn import uscc as uscc_check
+
+    body = f"91430100{run[:3]}{n:06d}"
+    return body + uscc_check.calc_check_digit(body)
+
+
+def set_up(run: str) -> dict:
+    """Programme, enterprises, providers and their users, made through the services where
+    the rules live (programme, funding) and in bulk where they do not (organisations)."""
+    from django.utils import timezone
+
+    from accounts.identity import person_ref
+    from accounts.models import Organization, Role, User
+    from vouchers import services
+
+    today = timezone.localdate()
+    reviewer = User.objects.create(username=f"bench-{run}-reviewer", role=Role.REVIEWER)
+    finance = User.objects.create(username=f"bench-{run}-finance", role=Role.FINANCE)
+    programme = services.programme_create(
+        code=f"BENCH-{run}", name=f"Benchmark {run}", region_code="430100", year=today.year,
+        application_opens=today, application_closes=today, valid_until=today,
+        claim_deadline=today, enterprise_annual_cap=10**12, provider_annual_cap=10**12,
+        ratios={"high_tech": 4000, "sme_tech": 5000, "default": 3000},
+        categories=["testing"], partner_regions=[], actor=reviewer,
+    )
+    services.programme_fund(programme=programme, amount=10**13, actor=finance)
+    orgs = [
+        Organization(kind="enterprise", name=f"基准企业{run}-{n}", uscc=uscc(run, n),
+                     region_code="430100", status="active",
+                     legal_representative_ref=person_ref(f"bench-{run}-person-{n}"),
+                     sme_tech_number=f"B{run}{n}", sme_tech_year=today.year)
+        for n in range(ENTERPRISES)
+    ] + [
+        Organization(kind="provider", name=f"基准服务机构{run}-{n}",
+                     uscc=uscc(run, 500_000 + n), region_code="430100", status="active",
+                     legal_representative_ref=person_ref(f"bench-{run}-person-p{n}"),
+                     categories=["testing"], bank_account_name="x", bank_name="x",
+                     bank_account_number="6222000000000")
+        for n in range(PROVIDERS)
+    ]
+    Organization.objects.bulk_create(orgs)
+    users = User.objects.bulk_create(
+        User(username=f"bench-{run}-{org.kind}-{n}", role=org.kind, organization=org)
+        for n, org in enumerate(orgs)
+    )
+    return {
+        "programme": programme.pk,
+        "reviewer": reviewer.pk,
+        "enterprises": [u.pk for u in users[:ENTERPRISES]],
+        "providers": [u.pk for u in users[ENTERPRISES:]],
+    }
+
+
+class Actors:
+    """The objects a process needs, loaded once with its own connection."""
+
+    def __init__(self, ids: dict):
+        from accounts.models import User
+        from vouchers.models import Programme
+
+        self.programme = Programme.objects.select_related(
+            "pool_account", "appropriation_account").get(pk=ids["programme"])
+        users = User.objects.select_related("organization").in_bulk(
+            [ids["reviewer"], *ids["enterprises"], *ids["providers"]])
+        self.reviewer = users[ids["reviewer"]]
+        self.enterprises = [users[i] for i in ids["enterprises"]]
+        self.providers = [users[i] for i in ids["providers"]]
+
+
+def issue_and_submit(actors: Actors, run: str, i: int):
+    from django.utils import timezone
+
+    from vouchers import services
+
+    enterprise = actors.enterprises[i % len(actors.enterprises)]
+    provider = actors.providers[i % len(actors.providers)]
+    application = services.application_submit(
+        enterprise=enterprise.organization, programme=actors.programme, amount=FACE,
+        actor=enterprise)
+    application = services.application_approve(application=application, actor=actors.reviewer)
+    claim = services.claim_submit(
+        provider=provider.organization, voucher_code=application.voucher.code,
+        category="testing", contract_number=f"HT-{i}", contract_date=timezone.localdate(),
+        invoice_number=f"BENCH{run}{i:07d}", invoice_amount=2 * SUBSIDY, amount=SUBSIDY,
+        actor=provider)
+    return enterprise, claim
+
+
+def lifecycle(actors: Actors, run: str, i: int) -> None:
+    from vouchers import services
+
+    enterprise, claim = issue_and_submit(actors, run, i)
+    claim = services.claim_confirm(claim=claim, actor=enterprise)
+    services.claim_approve(claim=claim, actor=actors.reviewer)
+
+
+# --- 1. round trips ----------------------------------------------------------------------
+
+
+class RoundTrips:
+    """Counts client/server exchanges: every call of psycopg's Connection.wait() is one
+    (a statement, BEGIN, COMMIT, SAVEPOINT, RELEASE), whoever sends it (the ORM, or the
+    ledger's raw psycopg cursors)."""
+
+    def __init__(self):
+        import psycopg
+
+        self.count = 0
+        self._original = psycopg.Connection.wait
+        counter = self
+
+        def wait(conn, *args, **kwargs):
+            counter.count += 1
+            return counter._original(conn, *args, **kwargs)
+
+        psycopg.Connection.wait = wait
+
+    def close(self):
+        import psycopg
+
+        psycopg.Connection.wait = self._original
+
+
+def count_round_trips(ids: dict, run: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from vouchers import services
+
+    actors = Actors(ids)
+    lifecycle(actors, run, 9_000_000)  # warm-up: the provider's payable account exists
+    enterprise, provider = actors.enterprises[0], actors.providers[0]
+    steps = []
+    trips = RoundTrips()
+
+    def measure(name, call):
+        before = trips.count
+        with CaptureQueriesContext(connection) as captured:
+            result = call()
+        orm = [q["sql"].split()[0].upper() for q in captured.captured_queries]
+        savepoints = sum(1 for s in orm if s in ("SAVEPOINT", "RELEASE"))
+        audit = sum(1 for q in captured.captured_queries if "audit_audit" in q["sql"])
+        steps.append((name, trips.count - before, savepoints, audit))
+        return result
+
+    try:
+        application = measure("apply", lambda: services.application_submit(
+            enterprise=enterprise.organization, programme=actors.programme, amount=FACE,
+            actor=enterprise))
+        application = measure("approve application (issue)", lambda: services.
+                              application_approve(application=application,
+                                                  actor=actors.reviewer))
+        claim = measure("submit claim", lambda: services.claim_submit(
+            provider=provider.organization, voucher_code=application.voucher.code,
+            category="testing", contract_number="HT-RT", contract_date=timezone.localdate(),
+            invoice_number=f"BENCH{run}RT", invoice_amount=2 * SUBSIDY, amount=SUBSIDY,
+            actor=provider))
+        claim = measure("confirm (hold)", lambda: services.claim_confirm(claim=claim,
+                                                                         actor=enterprise))
+        measure("approve claim (post)", lambda: services.claim_approve(
+            claim=claim, actor=actors.reviewer))
+    finally:
+        trips.close()
+    print("\n1. Database round trips per lifecycle (every exchange with the server, "
+          "BEGIN and COMMIT included)")
+    print(f"   {'step':<30}{'round trips':>12}{'of which savepoint':>20}{'audit stmts':>13}")
+    for name, count, savepoints, audit in steps:
+        print(f"   {name:<30}{count:>12}{savepoints:>20}{audit:>13}")
+    total = sum(s[1] for s in steps)
+    print(f"   {'total':<30}{total:>12}{sum(s[2] for s in steps):>20}"
+          f"{sum(s[3] for s in steps):>13}")
+    return total
+
+
+# --- 2. services -------------------------------------------------------------------------
+
+
+def _service_worker(args):
+    ids, run, indexes, start_at = args
+    from django.db import connection
+
+    actors = Actors(ids)
+    while time.time() < start_at:
+        time.sleep(0.001)
+    started = time.perf_counter()
+    errors = 0
+    for i in indexes:
+        try:
+            lifecycle(actors, run, i)
+        except Exception as exc:
+            errors += 1
+            if errors <= 3:
+                print(f"   worker error: {exc!r}", file=sys.stderr)
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return len(indexes), errors, elapsed
+
+
+def bench_services(ids: dict, run: str, lifecycles: int, workers: int) -> None:
+    from django.db import connections
+
+    connections.close_all()  # children open their own connections
+    shares = [list(range(w, lifecycles, workers)) for w in range(workers)]
+    start_at = time.time() + 1.0
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        begun = time.perf_counter()
+        results = pool.map(_service_worker, [(ids, run, s, start_at) for s in shares])
+        wall = time.perf_counter() - begun - max(0.0, start_at - time.time())
+    done = sum(r[0] for r in results)
+    errors = sum(r[1] for r in results)
+    slowest = max(r[2] for r in results)
+    print(f"\n2. Services: {done} full lifecycles, {workers} processes, "
+          f"{slowest:.1f} s (slowest process; wall {wall:.1f} s)")
+    print(f"   {(done - errors) / slowest:,.0f} lifecycles/s (= approved claims/s), "
+          f"{errors} errors")
+
+
+# --- 3. HTTP -----------------------------------------------------------------------------
+
+
+def _prepare_worker(args):
+    ids, run, indexes = args
+    from django.db import connection
+
+    actors = Actors(ids)
+    made = []
+    for i in indexes:
+        enterprise, claim = issue_and_submit(actors, run, i)
+        made.append((enterprise.pk, str(claim.public_id)))
+    connection.close()
+    return made
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _request(port: int, path: str, token: str) -> tuple[int, float]:
+    body = b"{}"
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", path, body=body, headers={
+            "Authorization": f"Token {token}", "Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        status = response.status
+    finally:
+        conn.close()
+    return status, time.perf_counter() - started
+
+
+def _drive(port: int, jobs: list[tuple[str, str]], clients: int) -> tuple[list[float], dict]:
+    """`clients` threads, each taking the next job until none is left (closed loop)."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    queue = list(reversed(jobs))
+
+    def client():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                path, token = queue.pop()
+            status, seconds = _request(port, path, token)
+            with lock:
+                latencies.append(seconds)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, statuses
+
+
+def _report(name: str, latencies: list[float], statuses: dict, seconds: float) -> None:
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+    print(f"   {name:<10} {len(ordered):>6} requests  {len(ordered) / seconds:>7,.0f} req/s  "
+          f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  statuses {statuses}")
+
+
+def bench_http(ids: dict, run: str, claims: int, clients: int, http_workers: int,
+               workers: int) -> None:
+    from django.db import connections
+    from rest_framework.authtoken.models import Token
+
+    tokens = {pk: Token.objects.get_or_create(user_id=pk)[0].key
+              for pk in [ids["reviewer"], *ids["enterprises"]]}
+    connections.close_all()
+    offset = 5_000_000
+    shares = [list(range(offset + w, offset + claims, workers)) for w in range(workers)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        prepared = [c for part in pool.map(_prepare_worker, [(ids, run, s) for s in shares])
+                    for c in part]
+
+    port = _free_port()
+    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
+         f"127.0.0.1:{port}", "--workers", str(http_workers), "--log-level", "warning",
+         "--timeout", "60"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        # warm every worker (imports, connections) before measuring
+        _drive(port, [("/api/v1/me/", "x")] * (http_workers * 4), http_workers * 2)
+
+        print(f"\n3. HTTP: gunicorn, {http_workers} sync workers on 127.0.0.1; "
+              f"{clients} concurrent clients, closed loop")
+        confirm_jobs = [(f"/api/v1/claims/{cid}/confirm/", tokens[ent]) for ent, cid in prepared]
+        began = time.perf_counter()
+        latencies, statuses = _drive(port, confirm_jobs, clients)
+        _report("confirm", latencies, statuses, time.perf_counter() - began)
+        approve_jobs = [(f"/api/v1/claims/{cid}/approve/", tokens[ids["reviewer"]])
+                        for _, cid in prepared]
+        began = time.perf_counter()
+        latencies, statuses = _drive(port, approve_jobs, clients)
+        _report("approve", latencies, statuses, time.perf_counter() - began)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lifecycles", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--http-claims", type=int, default=2_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--http-workers", type=int, default=4)
+    parser.add_argument("--skip-http", action="store_true")
+    options = parser.parse_args()
+
+    django.setup()
+    ensure_database()
+    run = secrets.token_hex(3).upper()
+    print(f"Voucher benchmark, run {run}, {os.cpu_count()} CPU(s), "
+          f"database {django.conf.settings.DATABASES['default']['NAME']}")
+    ids = set_up(run)
+    count_round_trips(ids, run)
+    bench_services(ids, run, options.lifecycles, options.workers)
+    if not options.skip_http:
+        bench_http(ids, run, options.http_claims, options.clients, options.http_workers,
+                   options.workers)
+    from vouchers.models import Programme
+    from vouchers.selectors import assert_budget_identity, programme_budget
+
+    budget = assert_budget_identity(programme_budget(Programme.objects.get(pk=ids["programme"])))
+    print(f"\nBudget identity holds: funded {budget.funded} fen = sum of buckets "
+          f"(approved_unpaid {budget.approved_unpaid} fen)")
+    print(json.dumps({"run": run}))
+
+
+if __name__ == "__main__":
+    main()
