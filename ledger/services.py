@@ -679,7 +679,7 @@ def _pg_fetchone(sql: str, params: list):
 
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
-    prepare = getattr(settings, "LEDGER_PREPARED_STATEMENTS", True) or None
+    prepare = bool(getattr(settings, "LEDGER_PREPARED_STATEMENTS", True))
     try:
         with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(sql, params, prepare=prepare)

@@ -416,3 +416,12 @@ def test_error_types():
     for cls in (LimitExceeded, IdempotencyConflict, PendingAlreadyResolved, AlreadyReversed,
                 InvalidJournal):
         assert issubclass(cls, LedgerError)
+
+
+@pytest.mark.postgres
+def test_works_without_prepared_statements(chart, settings):
+    """Behind a pooler that cannot keep prepared statements (LEDGER_PREPARED_STATEMENTS)."""
+    settings.LEDGER_PREPARED_STATEMENTS = False
+    fund(chart)
+    batch_post(specs(chart, 3))
+    assert balance(chart.voucher).posted == 3_00
