@@ -15,11 +15,11 @@ How a write happens (docs/ledger.md has the full story):
    id order (no deadlocks, no read-decide-write in Python, READ COMMITTED is enough). If
    an UPDATE matches no row, the limit would be breached: `LimitExceeded`.
    - PostgreSQL: one statement (a prepared, server-side-bound CTE) inserts the journals
-     (ON CONFLICT DO NOTHING, which also absorbs a concurrent replay of the key or a second
-     resolution of a hold), inserts their entries, sums the entries it inserted per
-     account, locks those accounts in id order (a CTE with ORDER BY id FOR UPDATE), updates
-     each once with the limit flags in the WHERE clause, and raises (SQLSTATE LE001) if an
-     account's UPDATE matched nothing. A top-level `journal_post`,
+     (ON CONFLICT DO NOTHING absorbs a concurrent replay of the key and, for a resolution
+     or reversal, a second resolution or reversal), inserts their entries, sums the entries
+     it inserted per account, locks those accounts in id order (a CTE with ORDER BY id FOR
+     UPDATE), updates each once with the limit flags in the WHERE clause, and raises
+     (SQLSTATE LE001) if an account's UPDATE matched nothing. A top-level `journal_post`,
      `transfer` or `batch_post` runs that statement on its own in autocommit mode: one
      round trip, and PostgreSQL commits or rolls back the whole statement. Nested in the
      caller's transaction, it runs inside a savepoint.
@@ -571,7 +571,7 @@ WITH j AS (
     SELECT * FROM unnest(%s::uuid[], %s::varchar[], %s::varchar[], %s::varchar[],
         %s::date[], %s::varchar[], %s::text[], %s::jsonb[], %s::boolean[], %s::bigint[],
         %s::varchar[], %s::bigint[], %s::timestamptz[])
-    ON CONFLICT DO NOTHING
+    ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id, idempotency_key
 ), e AS (
     INSERT INTO ledger_entry (journal_id, account_id, side, amount, pending, release)
@@ -587,8 +587,14 @@ SELECT ARRAY(SELECT id FROM j ORDER BY id), ARRAY(SELECT idempotency_key FROM j 
 
 
 @functools.cache
-def _pg_write_one_sql(n_entries: int) -> str:
-    """The one-journal form: scalar parameters (cheaper to send than arrays), n entries."""
+def _pg_write_one_sql(n_entries: int, links: bool) -> str:
+    """The one-journal form: scalar parameters (cheaper to send than arrays), n entries.
+
+    A plain journal can only collide on its key, so the insert names that index alone as
+    its arbiter; a resolution or reversal must also stop on the partial unique indexes of
+    `resolves` / `reverses` (a hold resolves once, a journal is reversed once).
+    """
+    arbiter = "" if links else "(idempotency_key) "
     rows = ", ".join(
         ["(%s::bigint, %s::varchar, %s::bigint, %s::boolean, %s::boolean)"] * n_entries
     )
@@ -600,7 +606,7 @@ WITH j AS (
     VALUES (%s::uuid, %s::varchar, %s::varchar, %s::varchar, %s::date, %s::varchar,
         %s::text, %s::jsonb, %s::boolean, %s::bigint, %s::varchar, %s::bigint,
         %s::timestamptz)
-    ON CONFLICT DO NOTHING
+    ON CONFLICT {arbiter}DO NOTHING
     RETURNING id
 ), e AS (
     INSERT INTO ledger_entry (journal_id, account_id, side, amount, pending, release)
@@ -657,7 +663,8 @@ def _pg_write_one(plan: _Plan) -> Journal:
     ]
     for entry in plan.entries:
         params.extend(entry)
-    journal_id, _ = _pg_fetchone(_pg_write_one_sql(len(plan.entries)), params)
+    links = plan.resolves_id is not None or plan.reverses_id is not None
+    journal_id, _ = _pg_fetchone(_pg_write_one_sql(len(plan.entries), links), params)
     if journal_id is not None:
         return plan.journal(journal_id)
     replayed = _replays([plan])
