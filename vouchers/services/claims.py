@@ -185,6 +185,8 @@ def claim_submit(*, provider: Organization, voucher_code: str, category: str,
             submitted_by=user_or_none(actor),
         )
     except IntegrityError as exc:
+        if "invoice_number_normalised" not in str(exc):
+            raise  # any other constraint refusing the row is a bug, not a duplicate
         raise DomainError(
             "duplicate_invoice",
             f"Invoice {invoice_number.strip()} was already used by another claim.",
