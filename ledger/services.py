@@ -673,6 +673,9 @@ def _pg_write_one(plan: _Plan) -> Journal:
     raise _taken(plan)  # the key is free: the hold or the reversal was taken
 
 
+_NEVER_AUTOMATICALLY = 2**31 - 1
+
+
 def _pg_fetchone(sql: str, params: list):
     """Execute with a server-side-bound, prepared psycopg cursor on Django's connection.
 
@@ -687,8 +690,14 @@ def _pg_fetchone(sql: str, params: list):
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
     prepare = bool(getattr(settings, "LEDGER_PREPARED_STATEMENTS", True))
+    raw = connection.connection
+    if prepare and raw.prepare_threshold is None:
+        # Django switches psycopg's prepared statements off for the connection (its own
+        # client-side-binding cursors never use them). Switch them back on for cursors that
+        # ask explicitly (prepare=True), and never automatically.
+        raw.prepare_threshold = _NEVER_AUTOMATICALLY
     try:
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
             cursor.execute(sql, params, prepare=prepare)
             return cursor.fetchone()
     except DatabaseError as exc:
