@@ -361,7 +361,7 @@ def organization_change_status(
             "The reason is too long.",
             errors={"reason": [f"At most {REASON_MAX_LENGTH} characters."]},
         )
-    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    locked = Organization.objects.select_for_update(no_key=True).get(pk=organization.pk)
     target = STATUS_TRANSITIONS.get((locked.status, action))
     if target is None:
         raise DomainError(

@@ -21,7 +21,9 @@ def _actor_fields(actor) -> tuple[int | None, str]:
     return actor.pk, actor.get_username()
 
 
-@transaction.atomic
+# savepoint=False: the event belongs to the caller's transaction; a savepoint per event
+# would cost two round trips and protect nothing (a failed append fails the whole change).
+@transaction.atomic(savepoint=False)
 def audit_record(*, actor, action: str, object_type: str, object_id, before=None,
                  after=None) -> AuditEvent:
     """Append one event. `actor` is a user, a label such as 'system', or None."""

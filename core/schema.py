@@ -1,5 +1,6 @@
-"""drf-spectacular: describe MoneyField as the string format clients must send."""
+"""drf-spectacular extensions: the money format, and token auth under its usual name."""
 
+from drf_spectacular.authentication import TokenScheme
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
 
@@ -13,3 +14,7 @@ class MoneyFieldExtension(OpenApiSerializerFieldExtension):
             "example": "15000.00",
             "description": "Amount in yuan (CNY) as a string with two decimals.",
         }
+
+
+class OrganisationTokenScheme(TokenScheme):
+    target_class = "core.authentication.OrganisationTokenAuthentication"

@@ -132,7 +132,7 @@ if env.str("REDIS_CACHE_URL"):
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.authentication.OrganisationTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -167,6 +167,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationStatusEnum": "accounts.models.Organization.Status",
+        "ApplicationStatusEnum": "vouchers.models.Application.Status",
+        "VoucherStatusEnum": "vouchers.models.Voucher.Status",
+        "ClaimStatusEnum": "vouchers.models.Claim.Status",
+        "ServiceCategoryEnum": "accounts.models.ServiceCategory",
+    },
 }
 
 # Celery: inline (eager) unless a broker is configured.

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,19 +12,20 @@ from core.money import (
     split_invoice,
     subsidy_ceiling,
 )
-from decimal import Decimal
 
 
 @pytest.mark.parametrize(("text", "fen"), [
-    ("15000.00", 1_500_000), ("0.01", 1), ("12", 1200), ("3.5", 350), ("999999999999.99", 99_999_999_999_999),
+    ("15000.00", 1_500_000), ("0.01", 1), ("12", 1200), ("3.5", 350),
+    ("999999999999.99", 99_999_999_999_999),
 ])
 def test_parse_accepts_plain_amounts(text, fen):
     assert parse_yuan(text) == fen
 
 
 @pytest.mark.parametrize("bad", [
-    "1.001", "1e5", "1E5", "NaN", "nan", "Infinity", "-1.00", "+1.00", "1,000.00", " 1.00", "1.00 ",
-    "1000000000000.00", "", ".5", "5.", "0x10", "１２", "1.00\n", 15000, 15000.0, None, True, [], {},
+    "1.001", "1e5", "1E5", "NaN", "nan", "Infinity", "-1.00", "+1.00", "1,000.00", " 1.00",
+    "1.00 ", "1000000000000.00", "", ".5", "5.", "0x10", "１２", "1.00\n",
+    15000, 15000.0, None, True, [], {},
 ])
 def test_parse_rejects_every_bad_form(bad):
     with pytest.raises(MoneyFormatError):
