@@ -22,7 +22,7 @@ $(VENV)/.dev: requirements/dev.lock $(VENV)/.base
 run: $(VENV)/.base
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
-	$(PY) manage.py load_demo_data
+	$(PY) manage.py load_demo_data --base-url http://$(HOST):$(PORT)
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev

@@ -12,7 +12,12 @@ from vouchers.demo import load_demo_vouchers
 class Command(BaseCommand):
     help = "Load demo data (idempotent) and print the demo logins."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000",
+                            help="where the server will listen (printed with the logins)")
+
     def handle(self, *args, **options):
+        base = options["base_url"].rstrip("/")
         logins = load_demo_accounts()
         summary = load_demo_vouchers(logins)
         self.stdout.write(self.style.SUCCESS("Demo data ready 演示数据已就绪"))
@@ -20,8 +25,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {line}")
         self.stdout.write("")
         self.stdout.write(
-            "Demo logins 演示账号 "
-            "(web: http://127.0.0.1:8000/ · API docs: /api/v1/docs/ · admin: /admin/)"
+            f"Demo logins 演示账号 (web: {base}/ · API docs: {base}/api/v1/docs/ · "
+            f"admin: {base}/admin/)"
         )
         width = max(len(name) for name in logins)
         for username, (password, role, organization) in logins.items():
