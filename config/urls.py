@@ -19,3 +19,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("web.urls")),
 ]
+
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

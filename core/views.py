@@ -13,3 +13,31 @@ def healthz(request):
     except Exception:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def _wants_problem(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    """404 outside any view: problem details under /api/, Django's page elsewhere."""
+    if _wants_problem(request):
+        from core.errors import PROBLEM_CONTENT_TYPE, problem
+
+        return JsonResponse(problem("not_found"), status=404, content_type=PROBLEM_CONTENT_TYPE)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    """500: problem details under /api/ (the error itself is logged by Django)."""
+    if _wants_problem(request):
+        from core.errors import PROBLEM_CONTENT_TYPE
+
+        body = {"type": "about:blank", "title": "Internal server error", "status": 500,
+                "detail": "The server could not complete the request.", "code": "server_error"}
+        return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
+    from django.views.defaults import server_error as django_server_error
+
+    return django_server_error(request)

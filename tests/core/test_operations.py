@@ -79,3 +79,22 @@ def test_production_settings_pass_check_deploy():
                SECRET_KEY="k" * 60 + "-Prod-Secret-9", IDENTITY_HASH_SALT="x" * 40)
     result = _manage("check", "--deploy", "--tag", "security", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_unknown_api_path_is_a_problem_not_an_html_page():
+    response = Client().get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_unexpected_api_error_is_a_problem_500():
+    from django.test import RequestFactory
+
+    from core.views import server_error
+
+    response = server_error(RequestFactory().get("/api/v1/programmes/"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/problem+json"
