@@ -3,19 +3,9 @@
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from core.money import format_fen
 from vouchers.models import Application, Appropriation, Claim, Programme, ProviderProgramme, Voucher
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _yuan(field: str, label: str):
