@@ -71,6 +71,9 @@ def test_a_voucher_year_through_the_public_api():
     enterprise = signed_in("enterprise1", "Str0ng-pass-2026")
     provider = signed_in("provider2", "Str0ng-pass-2026")
     assert ok(enterprise.get(API + "me/"))["organization"]["status"] == "pending"
+    refused = enterprise.post(API + "applications/", {
+        "programme": "CS-NONE", "amount": "1.00", "purpose": "x"}, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (409, "organization_not_active")
     for org in (enterprise_org, provider_org):
         approved = ok(reviewer.post(API + f"organizations/{org['id']}/approve/",
                                     {"reason": "材料齐全"}, format="json"))
