@@ -6,19 +6,25 @@
   releases exactly that hold and posts no more than it held (a void posts nothing);
   a reversal mirrors exactly the posted entries of the journal it reverses;
 - entries can be added only in the transaction that creates their journal;
-- limit flags and non-negative counters are CHECK constraints on the account row
-  (migration 0001).
+- limit flags, non-negative counters and the currencies of accounts and entries are CHECK
+  constraints on the rows (migration 0001); each pending journal is resolved, and each
+  journal reversed, at most once (partial unique indexes, migration 0001).
 
-PostgreSQL: a deferred constraint trigger checks each journal once, at commit; an
-after-statement trigger on entries compares the journal's `created_txid` (a column the ORM
-does not know, defaulting to txid_current()) with the inserting transaction's.
-`ledger_apply_balances()` applies the counter changes of one write, one UPDATE per account
-in ascending id order, and returns the first account whose limit would be breached.
+PostgreSQL: a deferred constraint trigger checks each journal once, at commit, in one pass
+over its entries (each entry carries its currency, so no account row is read; several
+currencies, not possible today, fall back to a check per currency); an after-statement
+trigger on entries compares the journal's `created_txid` (a column the ORM does not know,
+defaulting to txid_current()) with the inserting transaction's. The write statement changes
+the balances itself (a CTE locks the touched accounts in ascending id order, the UPDATE joins
+it); `ledger_limit_breached(id)` raises SQLSTATE LE001 (DETAIL = the account id) when an
+account's UPDATE matched nothing (limit, or no such account), so the whole statement fails.
 
 SQLite has no deferred triggers: the journal row is written *after* its entries and its
 insert trigger checks them (the row seals the journal); an entry for a journal that already
 exists is refused; an entry whose journal never arrives fails the deferred foreign key at
-commit.
+commit. SQLite alters a table by rebuilding it, which drops the table's triggers: a later
+migration that alters ledger_journal or ledger_entry must drop these triggers before and
+create them again after.
 """
 
 from django.db import migrations
@@ -28,61 +34,45 @@ from core.append_only import append_only_operations
 PG_FORWARD = r"""
 ALTER TABLE ledger_journal ADD COLUMN created_txid bigint NOT NULL DEFAULT txid_current();
 
-CREATE OR REPLACE FUNCTION ledger_apply_balances(
-    p_ids bigint[], p_debits_posted bigint[], p_credits_posted bigint[],
-    p_debits_pending bigint[], p_credits_pending bigint[]
-) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN
-        SELECT * FROM unnest(p_ids, p_debits_posted, p_credits_posted, p_debits_pending,
-                             p_credits_pending) AS t(id, dp, cp, dpe, cpe)
-        ORDER BY 1
-    LOOP
-        UPDATE ledger_account a SET
-            debits_posted = a.debits_posted + r.dp,
-            credits_posted = a.credits_posted + r.cp,
-            debits_pending = a.debits_pending + r.dpe,
-            credits_pending = a.credits_pending + r.cpe,
-            version = a.version + 1
-        WHERE a.id = r.id
-          AND (NOT a.debits_must_not_exceed_credits
-               OR a.debits_posted + r.dp + a.debits_pending + r.dpe <= a.credits_posted + r.cp)
-          AND (NOT a.credits_must_not_exceed_debits
-               OR a.credits_posted + r.cp + a.credits_pending + r.cpe <= a.debits_posted + r.dp);
-        IF NOT FOUND THEN
-            RETURN r.id;
-        END IF;
-    END LOOP;
-    RETURN 0;
-END
-$$;
-
 CREATE OR REPLACE FUNCTION ledger_check_journal() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     n_entries bigint;
-    n_unbalanced bigint;
+    net_posted numeric;
+    net_pending numeric;
     n_posted bigint;
     n_held bigint;
     n_released bigint;
+    currency_min varchar;
+    currency_max varchar;
 BEGIN
-    SELECT coalesce(sum(g.n), 0), count(*) FILTER (WHERE g.net <> 0),
-           coalesce(sum(g.posted), 0), coalesce(sum(g.held), 0), coalesce(sum(g.released), 0)
-      INTO n_entries, n_unbalanced, n_posted, n_held, n_released
-      FROM (SELECT count(*) AS n,
-                   sum(CASE WHEN e.side = 'debit' THEN e.amount ELSE -e.amount END) AS net,
-                   count(*) FILTER (WHERE NOT e.pending) AS posted,
-                   count(*) FILTER (WHERE e.pending AND NOT e.release) AS held,
-                   count(*) FILTER (WHERE e.release) AS released
-              FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id
-             WHERE e.journal_id = NEW.id
-             GROUP BY a.currency, e.pending) g;
+    -- One pass over the journal's entries (index on journal_id). Several currencies (not
+    -- possible today: accounts and entries are CNY) fall back to a check per currency.
+    SELECT count(*),
+           coalesce(sum(CASE WHEN e.side = 'debit' THEN e.amount ELSE -e.amount END)
+                    FILTER (WHERE NOT e.pending), 0),
+           coalesce(sum(CASE WHEN e.side = 'debit' THEN e.amount ELSE -e.amount END)
+                    FILTER (WHERE e.pending), 0),
+           count(*) FILTER (WHERE NOT e.pending),
+           count(*) FILTER (WHERE e.pending AND NOT e.release),
+           count(*) FILTER (WHERE e.release),
+           min(e.currency), max(e.currency)
+      INTO n_entries, net_posted, net_pending, n_posted, n_held, n_released,
+           currency_min, currency_max
+      FROM ledger_entry e WHERE e.journal_id = NEW.id;
     IF n_entries < 2 THEN
         RAISE EXCEPTION 'ledger: journal % has % entries; at least two are required',
             NEW.id, n_entries USING ERRCODE = 'check_violation';
     END IF;
-    IF n_unbalanced > 0 THEN
+    IF currency_min IS DISTINCT FROM currency_max THEN
+        IF EXISTS (
+            SELECT 1 FROM ledger_entry x WHERE x.journal_id = NEW.id
+             GROUP BY x.currency, x.pending
+            HAVING sum(CASE WHEN x.side = 'debit' THEN x.amount ELSE -x.amount END) <> 0
+        ) THEN
+            RAISE EXCEPTION 'ledger: the entries of journal % do not balance', NEW.id
+                USING ERRCODE = 'check_violation';
+        END IF;
+    ELSIF net_posted <> 0 OR net_pending <> 0 THEN
         RAISE EXCEPTION 'ledger: the entries of journal % do not balance', NEW.id
             USING ERRCODE = 'check_violation';
     END IF;
@@ -167,14 +157,23 @@ $$;
 CREATE TRIGGER ledger_entry_in_open_journal
     AFTER INSERT ON ledger_entry REFERENCING NEW TABLE AS ledger_new_entries
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_entry_in_open_journal();
+
+CREATE OR REPLACE FUNCTION ledger_limit_breached(p_account_id bigint) RETURNS bigint
+LANGUAGE plpgsql STRICT AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger: account % would breach its limit, or does not exist',
+        p_account_id USING ERRCODE = 'LE001', DETAIL = p_account_id::text;
+END
+$$;
+
 """
 
 PG_REVERSE = r"""
+DROP FUNCTION IF EXISTS ledger_limit_breached(bigint);
 DROP TRIGGER IF EXISTS ledger_entry_in_open_journal ON ledger_entry;
 DROP FUNCTION IF EXISTS ledger_entry_in_open_journal();
 DROP TRIGGER IF EXISTS ledger_journal_balanced ON ledger_journal;
 DROP FUNCTION IF EXISTS ledger_check_journal();
-DROP FUNCTION IF EXISTS ledger_apply_balances(bigint[], bigint[], bigint[], bigint[], bigint[]);
 ALTER TABLE ledger_journal DROP COLUMN IF EXISTS created_txid;
 """
 
