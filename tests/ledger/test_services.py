@@ -214,6 +214,47 @@ def test_refusal_inside_an_outer_transaction_leaves_the_outer_work_alone(chart):
     assert balance(chart.voucher).posted == 1
 
 
+def test_without_a_savepoint_a_refusal_still_says_what_is_available(chart):
+    """savepoint=False: on PostgreSQL the transaction is aborted by the refusal, so the
+    figures must come with it (migration 0003), not from a read afterwards."""
+    fund(chart, amount=100_00)
+    transfer(key="held", debit=chart.pool, credit=chart.voucher, amount=30_00, kind="issue",
+             pending=True)
+    with pytest.raises(LimitExceeded) as caught, transaction.atomic():
+        transfer(key="x", debit=chart.pool, credit=chart.voucher, amount=70_01, kind="issue",
+                 savepoint=False)
+    error = caught.value
+    assert (error.account_id, error.account_code, error.available, error.limit) == (
+        chart.pool.pk, "pool:CS-2026", 70_00, "debits_must_not_exceed_credits")
+    assert not Journal.objects.filter(idempotency_key="x").exists()
+
+
+def test_without_a_savepoint_the_posting_belongs_to_the_callers_transaction(chart):
+    class Boom(Exception):
+        pass
+
+    fund(chart)
+    with pytest.raises(Boom), transaction.atomic():
+        transfer(key="y", debit=chart.pool, credit=chart.voucher, amount=1, kind="t",
+                 savepoint=False)
+        hold_ = transfer(key="h", debit=chart.pool, credit=chart.voucher, amount=2, kind="t",
+                         pending=True, savepoint=False)
+        pending_post(key="p", pending=hold_, savepoint=False)
+        raise Boom
+    assert balance(chart.voucher).posted == 0
+    assert Journal.objects.count() == 1
+
+
+def test_account_open_returns_a_saved_account_in_one_statement(db, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        account = account_open(code="voucher:NEW", normal_side="debit",
+                               debits_must_not_exceed_credits=True, owner_ref="v:1")
+    stored = Account.objects.get(pk=account.pk)
+    assert (stored.code, stored.public_id, stored.owner_ref, stored.created_at) == (
+        "voucher:NEW", account.public_id, "v:1", account.created_at)
+    assert stored.debits_must_not_exceed_credits and stored.version == 0
+
+
 def test_an_outer_rollback_removes_the_posting(chart):
     class Boom(Exception):
         pass
