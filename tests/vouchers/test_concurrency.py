@@ -106,6 +106,34 @@ def test_concurrent_approvals_share_one_enterprise_cap():
     check_books(programme)
 
 
+def test_concurrent_approvals_share_one_controller_groups_cap():
+    """Four enterprises under one actual controller, cap 50,000.00 shared; four
+    applications of 20,000.00 (one each) approved at once: two fit. Another enterprise's
+    approval is not held up by the group (no programme-wide lock)."""
+    from accounts.identity import person_ref
+
+    reviewer, finance = staff_user("reviewer"), staff_user("finance")
+    programme = make_programme(reviewer, finance)
+    controller = person_ref("group-controller")
+    applications = []
+    for _ in range(4):
+        user = member_user(make_enterprise(actual_controller_ref=controller))
+        applications.append(services.application_submit(
+            enterprise=user.organization, programme=programme, amount=yuan("20000.00"),
+            actor=user))
+    loner = member_user(make_enterprise())
+    applications.append(services.application_submit(
+        enterprise=loner.organization, programme=programme, amount=yuan("20000.00"),
+        actor=loner))
+
+    outcomes = race([lambda a=a: services.application_approve(application=a, actor=reviewer)
+                     for a in applications])
+
+    assert outcomes == Counter({"ok": 3, "enterprise_cap_exceeded": 2})
+    assert Voucher.objects.filter(enterprise=loner.organization).count() == 1
+    check_books(programme)
+
+
 def test_concurrent_claim_approvals_respect_the_provider_cap():
     reviewer, finance = staff_user("reviewer"), staff_user("finance")
     programme = make_programme(reviewer, finance, provider_annual_cap=yuan("10000.00"))

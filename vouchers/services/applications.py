@@ -105,11 +105,18 @@ def _lock(application: Application) -> Application:
     return (
         # NO KEY UPDATE: inserts referencing these rows (FK checks run at COMMIT, after the
         # audit head is locked) take KEY SHARE, which this lock does not block (ADR 0004).
-        Application.objects.select_for_update(
-            no_key=True, of=("self", "programme", "enterprise"))
+        Application.objects.select_for_update(no_key=True, of=("self",))
         .select_related("programme", "enterprise")
         .get(pk=application.pk)
     )
+
+
+def _lock_controller_group(enterprise: Organization) -> None:
+    """Serialise the cap checks of one controller group: its enterprises' rows, locked in
+    id order (no deadlock between two members' approvals). Approvals for other groups run
+    in parallel: the programme pool's limit flag alone guards the budget."""
+    list(accounts_selectors.controller_group(enterprise)
+         .select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -118,13 +125,16 @@ def application_approve(*, application: Application, actor, amount: int | None =
     """Approve (optionally a lower amount) and issue the voucher: Dr pool, Cr voucher.
 
     Short critical sections: the voucher's (new, uncontended) ledger account is opened
-    before any lock; the programme row, locked next, serialises the cap checks of the
-    programme. The pool's limit flag refuses issuance beyond the budget whatever happens.
+    before any lock; the enterprise's controller group is locked next (its annual cap);
+    the programme pool, the one row every issuance shares, is locked last, by the posting,
+    a few statements before the commit. Its limit flag refuses issuance beyond the budget
+    whatever happens.
     """
     code = codes.new_code()
     account = chart.open_voucher_account(code)
     application = _lock(application)
     programme, enterprise = application.programme, application.enterprise
+    _lock_controller_group(enterprise)
     APPLICATION.check("approve", application.status)
     ensure_not_same_person(actor, application.submitted_by_id, what="an application")
     ensure_not_own_organization(actor, enterprise)
@@ -148,7 +158,7 @@ def application_approve(*, application: Application, actor, amount: int | None =
         journal = ledger_services.transfer(
             key=chart.issue_key(application), kind="voucher.issue",
             debit=programme.pool_account_id, credit=account, amount=amount,
-            actor=actor_label(actor),
+            actor=actor_label(actor), savepoint=False,
             metadata={"programme": programme.code, "voucher": code,
                       "application": str(application.public_id)},
         )

@@ -287,7 +287,7 @@ def claim_confirm(*, claim: Claim, actor) -> Claim:
         hold = ledger_services.transfer(
             key=chart.hold_key(claim), kind="claim.hold", pending=True,
             debit=voucher.account_id, credit=claim.provider_programme.payable_account_id,
-            amount=claim.amount, actor=actor_label(actor),
+            amount=claim.amount, actor=actor_label(actor), savepoint=False,
             metadata={"claim": str(claim.public_id), "voucher": voucher.code},
         )
     except LimitExceeded as exc:
@@ -319,7 +319,7 @@ def claim_approve(*, claim: Claim, actor) -> Claim:
     _ensure_within_provider_cap(position, claim.programme, claim.amount)
     ledger_services.pending_post(
         key=chart.post_key(claim), pending=claim.hold_journal_id, actor=actor_label(actor),
-        metadata={"claim": str(claim.public_id)},
+        savepoint=False, metadata={"claim": str(claim.public_id)},
     )
     position.approved_total += claim.amount
     position.save(update_fields=["approved_total"])
@@ -351,13 +351,13 @@ def _release_hold(claim: Claim, *, actor) -> None:
     voucher = claim.voucher
     ledger_services.pending_void(
         key=chart.void_key(claim), pending=claim.hold_journal_id, actor=actor_label(actor),
-        metadata={"claim": str(claim.public_id)},
+        savepoint=False, metadata={"claim": str(claim.public_id)},
     )
     if voucher.status in (Voucher.Status.EXPIRED, Voucher.Status.REVOKED):
         ledger_services.transfer(
             key=chart.release_after_expiry_key(claim), kind="voucher.expire",
             debit=voucher.account_id, credit=claim.programme.pool_account_id, amount=claim.amount,
-            actor=actor_label(actor),
+            actor=actor_label(actor), savepoint=False,
             metadata={"voucher": voucher.code, "claim": str(claim.public_id)},
         )
         voucher.returned += claim.amount

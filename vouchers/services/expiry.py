@@ -58,7 +58,7 @@ def voucher_expire(*, voucher: Voucher, as_of: date, actor=None) -> VoucherExpir
         ledger_services.transfer(
             key=chart.expire_key(voucher), kind="voucher.expire",
             debit=voucher.account_id, credit=voucher.programme.pool_account_id, amount=remainder,
-            actor=actor_label(actor),
+            actor=actor_label(actor), savepoint=False,
             metadata={"voucher": voucher.code, "as_of": as_of.isoformat()},
         )
         voucher.returned += remainder
