@@ -7,6 +7,8 @@ UPDATE and DELETE on this table (see core.append_only).
 
 from django.db import models
 
+from audit.chain import GENESIS_HASH
+
 
 class AuditEvent(models.Model):
     seq = models.BigIntegerField(unique=True)
@@ -30,10 +32,16 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """One row: the last sequence number and hash. Locking it serialises appends."""
+    """One row: the last sequence number and hash. Locking it serialises appends.
+
+    `prev_hash` is the hash before the last append (the last event's `prev_hash`): the one
+    UPDATE that appends on PostgreSQL moves `hash` into it, so its RETURNING clause hands
+    the new event both its link and its own hash (see audit.services).
+    """
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
     def __str__(self):
         return f"head #{self.seq}"
