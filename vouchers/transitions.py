@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from audit.services import audit_record
+from core import rows
 from core.errors import DomainError
 
 
@@ -56,7 +57,7 @@ def change_status(machine: StateMachine, obj, action: str, *, actor, fields: Ite
     """Move `obj` by `action`, save it (status + `fields`) and append the audit event."""
     before = obj.status
     obj.status = machine.target(action, before)
-    obj.save(update_fields=["status", *fields])
+    rows.update(obj, ["status", *fields])
     audit_record(
         actor=actor,
         action=f"{machine.entity}.{action}",

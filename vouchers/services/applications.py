@@ -1,11 +1,13 @@
 """Applications and issuance: an approval issues one voucher with its ledger posting."""
 
-from django.db import transaction
-from django.db.models import Sum
+import functools
+
+from django.db import connection, transaction
 
 from accounts import selectors as accounts_selectors
 from accounts.models import Organization
 from audit.services import audit_record
+from core import rows
 from core.errors import DomainError
 from core.money import MAX_FEN, format_fen
 from ledger import services as ledger_services
@@ -26,12 +28,17 @@ PURPOSE_MAX_LENGTH = 1000
 
 
 def issued_in_year(enterprise: Organization, year: int) -> int:
-    """Face value issued in programmes of `year` to the enterprise's controller group."""
-    total = Voucher.objects.filter(
-        programme__year=year,
-        enterprise__in=accounts_selectors.controller_group(enterprise),
-    ).aggregate(total=Sum("face_value"))["total"]
-    return total or 0
+    """Face value issued in programmes of `year` to the enterprise's controller group
+    (raw SQL: every application and approval runs it; core.rows explains why)."""
+    group, params = accounts_selectors.controller_group_condition(enterprise, "v.enterprise_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(v.face_value), 0) FROM vouchers_voucher v"  # noqa: S608  (placeholders only)
+            " JOIN vouchers_programme p ON p.id = v.programme_id"
+            f" WHERE p.year = %s AND {group}",
+            [year, *params],
+        )
+        return int(cursor.fetchone()[0])
 
 
 def _ensure_may_apply(enterprise: Organization, programme: Programme, *, on) -> None:
@@ -88,10 +95,10 @@ def application_submit(*, enterprise: Organization, programme: Programme, amount
         raise DomainError("invalid", "purpose: too long.",
                           errors={"purpose": [f"At most {PURPOSE_MAX_LENGTH} characters."]})
     _ensure_within_cap(enterprise, programme, amount)
-    application = Application.objects.create(
+    application = rows.insert(Application(
         programme=programme, enterprise=enterprise, amount=amount, purpose=purpose,
         submitted_by=user_or_none(actor),
-    )
+    ))
     audit_record(
         actor=actor, action="application.submit", object_type="application",
         object_id=application.public_id, before=None,
@@ -102,12 +109,30 @@ def application_submit(*, enterprise: Organization, programme: Programme, amount
 
 
 def _lock(application: Application) -> Application:
+    """Lock the application (NO KEY UPDATE: inserts referencing it take KEY SHARE, which
+    this lock does not block; ADR 0004) and load its programme and enterprise with it, in
+    one raw statement (core.rows)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(connection.vendor), [application.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Application.DoesNotExist(f"application {application.pk}")
+    locked = rows.build(Application, row)
+    offset = rows.width(Application)
+    locked.programme = rows.build(Programme, row, offset)
+    locked.enterprise = rows.build(Organization, row, offset + rows.width(Programme))
+    return locked
+
+
+@functools.cache
+def _lock_sql(vendor: str) -> str:
+    selected = ", ".join((rows.columns(Application, "a"), rows.columns(Programme, "p"),
+                          rows.columns(Organization, "e")))
     return (
-        # NO KEY UPDATE: inserts referencing these rows (FK checks run at COMMIT, after the
-        # audit head is locked) take KEY SHARE, which this lock does not block (ADR 0004).
-        Application.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("programme", "enterprise")
-        .get(pk=application.pk)
+        f"SELECT {selected} FROM vouchers_application a"  # noqa: S608  (constant SQL)
+        " JOIN vouchers_programme p ON p.id = a.programme_id"
+        " JOIN accounts_organization e ON e.id = a.enterprise_id"
+        " WHERE a.id = %s" + rows.lock_clause("a")
     )
 
 
@@ -115,8 +140,13 @@ def _lock_controller_group(enterprise: Organization) -> None:
     """Serialise the cap checks of one controller group: its enterprises' rows, locked in
     id order (no deadlock between two members' approvals). Approvals for other groups run
     in parallel: the programme pool's limit flag alone guards the budget."""
-    list(accounts_selectors.controller_group(enterprise)
-         .select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
+    if connection.vendor != "postgresql":
+        return  # SQLite: one writer at a time already
+    group, params = accounts_selectors.controller_group_condition(enterprise, "id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM accounts_organization WHERE {group}"  # noqa: S608
+            " ORDER BY id" + rows.lock_clause("accounts_organization"), params)
 
 
 @transaction.atomic
@@ -170,10 +200,10 @@ def application_approve(*, application: Application, actor, amount: int | None =
             available=format_fen(exc.available),
         ) from exc
     account.credits_posted += amount  # the instance mirrors the posting (a fresh account)
-    voucher = Voucher.objects.create(
+    voucher = rows.insert(Voucher(
         code=code, programme=programme, enterprise=enterprise, application=application,
         account=account, face_value=amount, issued_on=on, valid_until=programme.valid_until,
-    )
+    ))
     application.approved_amount = amount
     application.decided_by = user_or_none(actor)
     application.decided_at = now()

@@ -1,29 +1,32 @@
 """Claims (redemption): submit, the enterprise's confirmation (a hold), approval (posts it),
 rejection / refusal / withdrawal (voids it). Checks of SPEC §3, each with its code."""
 
+import functools
 import re
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from accounts import selectors as accounts_selectors
 from accounts.models import Organization
 from audit.services import audit_record
+from core import rows
 from core.errors import DomainError
 from core.money import MAX_FEN, format_fen, subsidy_ceiling
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from ledger.errors import LimitExceeded
-from vouchers import chart
-from vouchers.models import Claim, ProviderProgramme, Voucher
+from ledger.models import Account
+from vouchers import chart, codes
+from vouchers.models import Claim, Programme, ProviderProgramme, Voucher
 from vouchers.rules import (
     ensure_not_own_organization,
     ensure_organization_active,
     region_covers,
     today,
 )
-from vouchers.selectors import voucher_balance, voucher_get_by_code
+from vouchers.selectors import voucher_balance
 from vouchers.services.common import Errors, actor_label, clean_reason, now, user_or_none
 from vouchers.transitions import CLAIM, VOUCHER, change_status
 
@@ -65,6 +68,45 @@ def _ensure_parties_active(claim_or_voucher_enterprise: Organization,
                            provider: Organization) -> None:
     ensure_organization_active(provider, role="provider")
     ensure_organization_active(claim_or_voucher_enterprise, role="enterprise")
+
+
+def _voucher_for_claim(code: str, provider: Organization
+                       ) -> tuple[Voucher, ProviderProgramme | None]:
+    """The voucher by what the provider typed (case, spaces, dashes forgiven), with its
+    programme, enterprise and ledger account, and the provider's position in the programme
+    if it has one; one query (raw SQL through core.rows: every submission runs it)."""
+    canonical = codes.normalise(code)
+    row = None
+    if canonical:
+        with connection.cursor() as cursor:
+            cursor.execute(_voucher_for_claim_sql(), [provider.pk, canonical])
+            row = cursor.fetchone()
+    if row is None:
+        raise DomainError("not_found", "No such voucher.")
+    instances, offset = [], 0
+    for model in _VOUCHER_FOR_CLAIM_MODELS:
+        instances.append(rows.build(model, row, offset))
+        offset += rows.width(model)
+    voucher, voucher.programme, voucher.enterprise, voucher.account, position = instances
+    return voucher, (position if position.pk is not None else None)
+
+
+_VOUCHER_FOR_CLAIM_MODELS = (Voucher, Programme, Organization, Account, ProviderProgramme)
+
+
+@functools.cache
+def _voucher_for_claim_sql() -> str:
+    selected = ", ".join(rows.columns(m, a) for m, a in zip(
+        _VOUCHER_FOR_CLAIM_MODELS, ("v", "p", "e", "a", "pp"), strict=True))
+    return (
+        f"SELECT {selected} FROM vouchers_voucher v"  # noqa: S608  (constant SQL)
+        " JOIN vouchers_programme p ON p.id = v.programme_id"
+        " JOIN accounts_organization e ON e.id = v.enterprise_id"
+        " JOIN ledger_account a ON a.id = v.account_id"
+        " LEFT JOIN vouchers_providerprogramme pp"
+        "   ON pp.programme_id = v.programme_id AND pp.provider_id = %s"
+        " WHERE v.code = %s"
+    )
 
 
 def _provider_programme(programme, provider: Organization) -> ProviderProgramme:
@@ -116,10 +158,7 @@ def claim_submit(*, provider: Organization, voucher_code: str, category: str,
     ensure_organization_active(provider, role="provider")
     if provider.kind != Organization.Kind.PROVIDER:
         raise DomainError("permission_denied", "Only service providers submit claims.")
-    voucher = voucher_get_by_code(
-        voucher_code,
-        queryset=Voucher.objects.select_related("programme", "enterprise", "account"),
-    )
+    voucher, position = _voucher_for_claim(voucher_code, provider)
     programme, enterprise = voucher.programme, voucher.enterprise
     on = today()
     _ensure_voucher_usable(voucher, on=on)
@@ -168,13 +207,13 @@ def claim_submit(*, provider: Organization, voucher_code: str, category: str,
             f"The voucher has {format_fen(available)} available.",
             available=format_fen(available),
         )
-    position = _provider_programme(programme, provider)
+    position = position or _provider_programme(programme, provider)
     _ensure_within_provider_cap(position, programme, amount)
 
     try:
         # No savepoint: after the IntegrityError nothing more runs in this transaction; the
         # service's own atomic block rolls it back.
-        claim = Claim.objects.create(
+        claim = rows.insert(Claim(
             voucher=voucher, programme=programme, provider=provider, enterprise=enterprise,
             provider_programme=position, category=category,
             contract_number=contract_number.strip(), contract_date=contract_date,
@@ -183,7 +222,7 @@ def claim_submit(*, provider: Organization, voucher_code: str, category: str,
             invoice_amount=invoice_amount, amount=amount,
             enterprise_class=enterprise_class, ratio_bp=ratio_bp,
             submitted_by=user_or_none(actor),
-        )
+        ))
     except IntegrityError as exc:
         if "invoice_number_normalised" not in str(exc):
             raise  # any other constraint refusing the row is a bug, not a duplicate
@@ -233,27 +272,54 @@ def _ensure_within_provider_cap(position: ProviderProgramme, programme, amount: 
 
 def _lock(claim: Claim, *, for_approval: bool = False) -> Claim:
     """Lock the claim and its voucher (for approval also the provider's programme position
-    and the voucher's ledger account), in that order, in one statement.
+    and the voucher's ledger account), in that order, in one statement; load the programme
+    and both organisations with them.
 
     Everything that moves a voucher's balance locks the voucher row first, so an expiry run
     and a claim action on the same voucher never interleave. Locks are NO KEY UPDATE so the
     deferred foreign-key checks of other transactions (KEY SHARE) are not blocked (ADR 0004).
-    Ledger accounts are passed to the ledger by id: no need to load them here.
+    Locked rows come back in their latest committed version, so the account's counters read
+    here are current: approval decides "exhausted" without another query.
+    (Raw SQL through core.rows: this runs on every confirm and approval; see docs/performance.md.)
     """
-    related = ["voucher", "programme", "provider", "enterprise", "provider_programme"]
-    of = ["self", "voucher"]
-    if for_approval:
-        # Locked rows come back in their latest committed version, so the account's counters
-        # read here are current: approval decides "exhausted" without another query.
-        related.append("voucher__account")
-        of += ["provider_programme", "voucher__account"]
-    locked = (
-        Claim.objects.select_for_update(no_key=True, of=tuple(of))
-        .select_related(*related)
-        .get(pk=claim.pk)
-    )
-    locked.voucher.programme = locked.programme  # the same row: no second query
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(for_approval, connection.vendor), [claim.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Claim.DoesNotExist(f"claim {claim.pk}")
+    models = _LOCK_MODELS + ((Account,) if for_approval else ())
+    instances, offset = [], 0
+    for model in models:
+        instances.append(rows.build(model, row, offset))
+        offset += rows.width(model)
+    locked, voucher, programme, provider, enterprise, position, *account = instances
+    voucher.programme = programme
+    if account:
+        voucher.account = account[0]
+    locked.voucher, locked.programme, locked.provider = voucher, programme, provider
+    locked.enterprise, locked.provider_programme = enterprise, position
     return locked
+
+
+_LOCK_MODELS = (Claim, Voucher, Programme, Organization, Organization, ProviderProgramme)
+
+
+@functools.cache
+def _lock_sql(for_approval: bool, vendor: str) -> str:
+    aliases = ("c", "v", "p", "pr", "e", "pp") + (("a",) if for_approval else ())
+    models = _LOCK_MODELS + ((Account,) if for_approval else ())
+    selected = ", ".join(rows.columns(m, a) for m, a in zip(models, aliases, strict=True))
+    account = " JOIN ledger_account a ON a.id = v.account_id" if for_approval else ""
+    locked = ("c", "v", "pp", "a") if for_approval else ("c", "v")
+    return (
+        f"SELECT {selected} FROM vouchers_claim c"  # noqa: S608  (constant SQL)
+        " JOIN vouchers_voucher v ON v.id = c.voucher_id"
+        " JOIN vouchers_programme p ON p.id = c.programme_id"
+        " JOIN accounts_organization pr ON pr.id = c.provider_id"
+        " JOIN accounts_organization e ON e.id = c.enterprise_id"
+        " JOIN vouchers_providerprogramme pp ON pp.id = c.provider_programme_id"
+        f"{account} WHERE c.id = %s" + rows.lock_clause(*locked)
+    )
 
 
 def _ensure_acting_for(actor, organization: Organization) -> None:
@@ -322,7 +388,7 @@ def claim_approve(*, claim: Claim, actor) -> Claim:
         savepoint=False, metadata={"claim": str(claim.public_id)},
     )
     position.approved_total += claim.amount
-    position.save(update_fields=["approved_total"])
+    rows.update(position, ["approved_total"])
     claim.decided_by = user_or_none(actor)
     claim.decided_at = now()
     _exhaust_if_spent(claim.voucher, posted=claim.amount, actor=actor)
