@@ -184,6 +184,18 @@ def application_approve(*, application: Application, actor, amount: int | None =
     _ensure_may_apply(enterprise, programme, on=on)
     _ensure_within_cap(enterprise, programme, amount)
 
+    # The voucher and the application's new state are written before the posting: the
+    # posting locks the programme pool (the one row every issuance shares) until commit.
+    voucher = rows.insert(Voucher(
+        code=code, programme=programme, enterprise=enterprise, application=application,
+        account=account, face_value=amount, issued_on=on, valid_until=programme.valid_until,
+    ))
+    before = application.status
+    application.status = APPLICATION.target("approve", before)
+    application.approved_amount = amount
+    application.decided_by = user_or_none(actor)
+    application.decided_at = now()
+    rows.update(application, ["status", "approved_amount", "decided_by", "decided_at"])
     try:
         journal = ledger_services.transfer(
             key=chart.issue_key(application), kind="voucher.issue",
@@ -200,13 +212,6 @@ def application_approve(*, application: Application, actor, amount: int | None =
             available=format_fen(exc.available),
         ) from exc
     account.credits_posted += amount  # the instance mirrors the posting (a fresh account)
-    voucher = rows.insert(Voucher(
-        code=code, programme=programme, enterprise=enterprise, application=application,
-        account=account, face_value=amount, issued_on=on, valid_until=programme.valid_until,
-    ))
-    application.approved_amount = amount
-    application.decided_by = user_or_none(actor)
-    application.decided_at = now()
     # Two events, one per object: the voucher's own trail starts with its issue.
     audit_record(
         actor=actor, action="voucher.issue", object_type=VOUCHER.entity, object_id=voucher.code,
@@ -216,12 +221,12 @@ def application_approve(*, application: Application, actor, amount: int | None =
                "valid_until": voucher.valid_until, "application": str(application.public_id),
                "journal": str(journal.public_id)},
     )
-    change_status(
-        APPLICATION, application, "approve", actor=actor,
-        fields=["approved_amount", "decided_by", "decided_at"],
-        after={"approved_amount": format_fen(amount), "voucher": voucher.code,
-               "voucher_status": voucher.status, "valid_until": voucher.valid_until,
-               "journal": str(journal.public_id)},
+    audit_record(
+        actor=actor, action="application.approve", object_type=APPLICATION.entity,
+        object_id=APPLICATION.public_id(application), before={"status": before},
+        after={"status": application.status, "approved_amount": format_fen(amount),
+               "voucher": voucher.code, "voucher_status": voucher.status,
+               "valid_until": voucher.valid_until, "journal": str(journal.public_id)},
     )
     return application
 
