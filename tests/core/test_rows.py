@@ -1,0 +1,67 @@
+"""core.rows: the hot-path SQL helpers give back what the ORM would."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+
+from core import rows
+from tests.factories import member_user, staff_user
+from tests.vouchers.conftest import (
+    issue,
+    make_enterprise,
+    make_programme,
+    make_provider,
+    submit,
+    yuan,
+)
+from vouchers.models import Claim, ProviderProgramme
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def claim():
+    reviewer, finance = staff_user("reviewer"), staff_user("finance")
+    programme = make_programme(reviewer, finance)
+    enterprise = member_user(make_enterprise())
+    provider = member_user(make_provider())
+    voucher = issue(programme, enterprise, reviewer, "20000.00")
+    return submit(provider, voucher, "1000.00", invoice="2000.00")
+
+
+def test_build_equals_the_orm_instance_field_by_field(claim):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {rows.columns(Claim, 'c')} FROM vouchers_claim c WHERE c.id = %s",
+                       [claim.pk])
+        built = rows.build(Claim, cursor.fetchone())
+    loaded = Claim.objects.get(pk=claim.pk)
+    for field in Claim._meta.concrete_fields:
+        assert getattr(built, field.attname) == getattr(loaded, field.attname), field.name
+    assert isinstance(built.contract_date, date) and built.frozen is False
+    assert not built._state.adding
+
+
+def test_update_writes_only_the_named_fields(claim):
+    claim.frozen, claim.frozen_reason, claim.amount = True, "复核", 1
+    rows.update(claim, ["frozen", "frozen_reason"])
+    stored = Claim.objects.get(pk=claim.pk)
+    assert (stored.frozen, stored.frozen_reason, stored.amount) == (True, "复核", yuan("1000.00"))
+
+
+def test_update_of_a_missing_row_raises(claim):
+    claim.pk = 10**9
+    with pytest.raises(Claim.DoesNotExist):
+        rows.update(claim, ["frozen"])
+
+
+def test_insert_returns_the_saved_instance(claim):
+    position = ProviderProgramme.objects.get(pk=claim.provider_programme_id)
+    copy = Claim.objects.get(pk=claim.pk)
+    copy.pk = None
+    copy.public_id = Claim._meta.get_field("public_id").get_default()
+    copy.invoice_number_normalised = "ANOTHER1"
+    rows.insert(copy)
+    stored = Claim.objects.get(pk=copy.pk)
+    assert stored.public_id == copy.public_id and stored.provider_programme_id == position.pk
+    assert stored.created_at is not None and not copy._state.adding
