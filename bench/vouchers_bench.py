@@ -3,7 +3,7 @@
     make bench-vouchers
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kjcxq_bench .venv/bin/python \
         bench/vouchers_bench.py [--lifecycles 10000] [--workers 4] [--http-claims 2000] \
-        [--clients 20] [--http-workers 4] [--skip-http]
+        [--clients 20] [--rate 100] [--http-workers 4] [--skip-http]
 
 1. Round trips: one lifecycle (apply → approve → submit claim → confirm → approve claim),
    every exchange with the server counted (ORM, the ledger's raw SQL, BEGIN, COMMIT).
@@ -11,8 +11,10 @@
    processes (one connection each); lifecycles per second (= approved claims per second).
 3. HTTP: gunicorn on 127.0.0.1 (loopback only, stopped at the end); `--http-claims` claims
    are confirmed (by their enterprises), then approved (by a reviewer): the first `--serial`
-   of each by one client alone, the rest by `--clients` concurrent clients (closed loop);
-   p50 / p99 latency and throughput per endpoint.
+   of each by one client alone; half the rest by `--clients` concurrent clients offering
+   `--rate` requests/s together (open loop, latency counted from when each request was
+   due); the other half by `--clients` clients with no think time (closed loop: the
+   throughput at saturation). p50 / p99 latency and throughput per endpoint and run.
 
 Each run makes its own programme (BENCH-<run>), organisations and users in the database
 named by DATABASE_URL (created and migrated if missing); nothing else is touched.
@@ -326,20 +328,39 @@ def _request(port: int, path: str, token: str) -> tuple[int, float]:
     return status, time.perf_counter() - started
 
 
-def _drive(port: int, jobs: list[tuple[str, str]], clients: int) -> tuple[list[float], dict]:
-    """`clients` threads, each taking the next job until none is left (closed loop)."""
+def _drive(port: int, jobs: list[tuple[str, str]], clients: int,
+           rate: float | None = None) -> tuple[list[float], dict]:
+    """`clients` threads share the jobs.
+
+    Closed loop (`rate` None): each client sends its next request as soon as the last one
+    answered (no think time): this finds the throughput at saturation, and by Little's law
+    its latency is clients / throughput whatever the server does.
+    Open loop (`rate` requests/s in all): request k is due at k / rate seconds; a client
+    takes the next due request, waits until it is due, and its latency is counted from the
+    moment it was due, so time spent queued behind a slow server is counted (no
+    coordinated omission).
+    """
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
-    queue = list(reversed(jobs))
+    queue = list(reversed(list(enumerate(jobs))))
+    start = time.perf_counter() + 0.05
 
     def client():
         while True:
             with lock:
                 if not queue:
                     return
-                path, token = queue.pop()
+                k, (path, token) = queue.pop()
+            due = None
+            if rate is not None:
+                due = start + k / rate
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
             status, seconds = _request(port, path, token)
+            if due is not None:
+                seconds = time.perf_counter() - due
             with lock:
                 latencies.append(seconds)
                 statuses[status] = statuses.get(status, 0) + 1
@@ -362,7 +383,7 @@ def _report(name: str, latencies: list[float], statuses: dict, seconds: float) -
 
 
 def bench_http(ids: dict, run: str, claims: int, clients: int, http_workers: int,
-               workers: int, serial: int) -> None:
+               workers: int, serial: int, rate: float) -> None:
     from django.db import connections
     from rest_framework.authtoken.models import Token
 
@@ -398,19 +419,23 @@ def bench_http(ids: dict, run: str, claims: int, clients: int, http_workers: int
         # warm every worker (imports, connections) before measuring
         _drive(port, [("/api/v1/me/", "x")] * (http_workers * 4), http_workers * 2)
 
-        print(f"\n3. HTTP: gunicorn, {http_workers} sync workers on 127.0.0.1; first one client "
-              f"alone, then {clients} concurrent clients, closed loop (no think time)")
+        print(f"\n3. HTTP: gunicorn, {http_workers} workers on 127.0.0.1; per endpoint: one "
+              f"client alone; {clients} clients offering {rate:g} requests/s in all (open "
+              f"loop, latency counted from when each request was due); {clients} clients "
+              "with no think time (closed loop: saturation)")
         confirm_jobs = [(f"/api/v1/claims/{cid}/confirm/", tokens[ent]) for ent, cid in prepared]
         approve_jobs = [(f"/api/v1/claims/{cid}/approve/", tokens[ids["reviewer"]])
                         for _, cid in prepared]
         serial = min(serial, len(prepared) // 4)
+        rest = len(prepared) - serial
         for name, jobs in (("confirm", confirm_jobs), ("approve", approve_jobs)):
-            began = time.perf_counter()
-            latencies, statuses = _drive(port, jobs[:serial], 1)
-            _report(f"{name} x1", latencies, statuses, time.perf_counter() - began)
-            began = time.perf_counter()
-            latencies, statuses = _drive(port, jobs[serial:], clients)
-            _report(f"{name} x{clients}", latencies, statuses, time.perf_counter() - began)
+            runs = ((f"{name} x1", jobs[:serial], 1, None),
+                    (f"{name} {rate:g}/s", jobs[serial:serial + rest // 2], clients, rate),
+                    (f"{name} x{clients}", jobs[serial + rest // 2:], clients, None))
+            for label, part, n, offered in runs:
+                began = time.perf_counter()
+                latencies, statuses = _drive(port, part, n, offered)
+                _report(label, latencies, statuses, time.perf_counter() - began)
     finally:
         server.terminate()
         try:
@@ -429,6 +454,8 @@ def main() -> None:
     parser.add_argument("--http-workers", type=int, default=4)
     parser.add_argument("--serial", type=int, default=100,
                         help="requests per endpoint sent by one client first (latency alone)")
+    parser.add_argument("--rate", type=float, default=100.0,
+                        help="requests/s offered by the clients together in the open-loop run")
     parser.add_argument("--skip-http", action="store_true")
     options = parser.parse_args()
 
@@ -442,7 +469,7 @@ def main() -> None:
     bench_services(ids, run, options.lifecycles, options.workers)
     if not options.skip_http:
         bench_http(ids, run, options.http_claims, options.clients, options.http_workers,
-                   options.workers, options.serial)
+                   options.workers, options.serial, options.rate)
     from vouchers.models import Programme
     from vouchers.selectors import assert_budget_identity, programme_budget
 
