@@ -6,6 +6,7 @@ from core.admin import ReadOnlyAdmin
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "occurred_at", "actor", "action", "object_type", "object_id"]
-    list_filter = ["action", "object_type"]
+    list_display = ["id", "lane", "seq", "occurred_at", "actor", "action", "object_type",
+                    "object_id"]
+    list_filter = ["action", "object_type", "lane"]
     search_fields = ["object_id", "actor"]

@@ -10,26 +10,28 @@ from audit.services import audit_verify
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    id = serializers.IntegerField(source="seq")
+    """`id` is the global order (gaps where transactions rolled back); `lane` and `seq` the
+    event's place in its hash chain (ADR 0008)."""
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "seq", "occurred_at", "actor_id", "actor", "action", "object_type",
+        fields = ["id", "lane", "seq", "occurred_at", "actor_id", "actor", "action", "object_type",
                   "object_id", "before", "after", "prev_hash", "hash"]
 
 
 class AuditEventListApi(ListAPIView):
     permission_classes = [IsAuditor]
     serializer_class = AuditEventSerializer
-    queryset = AuditEvent.objects.order_by("seq")
-    filterset_fields = ["object_type", "object_id", "action"]
+    queryset = AuditEvent.objects.order_by("id")
+    filterset_fields = ["object_type", "object_id", "action", "lane"]
 
 
 class AuditVerifyOutput(serializers.Serializer):
     ok = serializers.BooleanField()
     checked = serializers.IntegerField()
-    first_bad = serializers.IntegerField(allow_null=True)
+    first_bad = serializers.IntegerField(allow_null=True, help_text="an audit event id")
     reason = serializers.CharField()
+    lane = serializers.IntegerField(allow_null=True)
 
 
 class AuditVerifyApi(APIView):

@@ -7,9 +7,10 @@ two keys, so the text of an event is
     hash_prefix(<the other fields>) + <prev_hash> + '","seq":' + <seq> + '}'
 
 `audit_record` on PostgreSQL sends the prefix and lets the database append the previous
-hash and the next sequence number it holds under lock, and hash the whole
-(`finish_hash` is the same computation in Python). `audit_verify` recomputes `event_hash`:
-both must give the same text, byte for byte, and tests/audit checks that they do.
+hash and the next sequence number that the event's lane's head row holds under lock, and
+hash the whole (`finish_hash` is the same computation in Python). `audit_verify`
+recomputes `event_hash`: both must give the same text, byte for byte, and tests/audit
+checks that they do.
 """
 
 import hashlib
@@ -18,6 +19,11 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 
 GENESIS_HASH = "0" * 64
+
+# The trail is this many independent chains ("lanes", ADR 0008). An event's lane is not in
+# its hash: `seq` and `prev_hash` already fix its place in its lane. Changing the number
+# means a migration that creates (or retires) head rows.
+AUDIT_LANES = 16
 
 # The end of the canonical text, after the prefix: the previous hash, then the sequence.
 _TAIL_START = '"prev_hash":"'

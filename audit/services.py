@@ -1,15 +1,23 @@
 """Writing and verifying the audit trail.
 
 `audit_record` must be called inside the service's own transaction, ideally as its last
-step: it locks the chain head, so calling it last keeps that lock short.
+step: it locks its lane's chain head until commit, so calling it last keeps that lock
+short.
 
-How an event is appended (ADR 0008):
+Lanes (ADR 0008): the trail is AUDIT_LANES independent hash chains. On PostgreSQL an
+event's lane is `txid_current() % AUDIT_LANES`, chosen in SQL: every event of a
+transaction goes to the same lane, so a transaction locks one head row only (no lock
+order between lanes, no deadlock), and concurrent transactions rarely share a head
+(consecutive transaction ids map to different lanes). On SQLite, one writer at a time,
+everything is lane 0.
+
+How an event is appended:
 
 - PostgreSQL: one statement, one round trip. Python builds the canonical text of the
   event up to its `prev_hash` (audit.chain.hash_prefix); a data-modifying CTE updates the
-  head row (which locks it until commit, as SELECT ... FOR UPDATE did), finishing and
-  hashing that text with the head's hash and next sequence number in SQL, and inserts the
-  event from the UPDATE's RETURNING row. The statement is prepared and bound on the
+  lane's head row (which locks it until commit, as SELECT ... FOR UPDATE did), finishing
+  and hashing that text with the head's hash and next sequence number in SQL, and inserts
+  the event from the UPDATE's RETURNING row. The statement is prepared and bound on the
   server, like the ledger's (LEDGER_PREPARED_STATEMENTS = False switches preparing off).
 - SQLite: the ORM, three in-process queries (lock and read the head, insert, update it).
 
@@ -17,13 +25,14 @@ Either way the hash is audit.chain's, which `audit_verify` recomputes.
 """
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
 
-from audit.chain import GENESIS_HASH, canonical, event_hash, hash_prefix
+from audit.chain import AUDIT_LANES, GENESIS_HASH, canonical, event_hash, hash_prefix
 from audit.models import AuditChainHead, AuditEvent
 
 
@@ -57,47 +66,66 @@ def audit_record(*, actor, action: str, object_type: str, object_id, before=None
     return _orm_append(fields)
 
 
-def _ensure_head() -> None:
-    """Create the head row; only after a test flush (migration 0002 creates it)."""
-    AuditChainHead.objects.get_or_create(
-        pk=1, defaults={"seq": 0, "hash": GENESIS_HASH, "prev_hash": GENESIS_HASH}
+def _ensure_heads() -> None:
+    """Create the lanes' head rows; only after a test flush (migrations create them)."""
+    AuditChainHead.objects.bulk_create(
+        [AuditChainHead(id=lane + 1, lane=lane, seq=0, hash=GENESIS_HASH,
+                        prev_hash=GENESIS_HASH)
+         for lane in range(AUDIT_LANES)],
+        ignore_conflicts=True,
     )
 
 
-def _orm_append(fields: dict) -> AuditEvent:
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+def _transaction_lane() -> int:
+    """The lane of the current transaction: what _PG_APPEND picks; 0 on SQLite."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT mod(txid_current(), {AUDIT_LANES})")
+        return cursor.fetchone()[0]
+
+
+def _orm_append(fields: dict, *, lane: int | None = None) -> AuditEvent:
+    """Append with the ORM: SQLite's path. `lane` forces a lane (tests only)."""
+    if lane is None:
+        lane = _transaction_lane()
+    head = AuditChainHead.objects.select_for_update().filter(lane=lane).first()
     if head is None:
-        _ensure_head()
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        _ensure_heads()
+        head = AuditChainHead.objects.select_for_update().get(lane=lane)
     fields = {**fields, "seq": head.seq + 1, "prev_hash": head.hash}
     digest = event_hash(**fields)
-    event = AuditEvent.objects.create(hash=digest, **fields)
-    AuditChainHead.objects.filter(pk=1).update(
+    event = AuditEvent.objects.create(lane=lane, hash=digest, **fields)
+    AuditChainHead.objects.filter(pk=head.pk).update(
         seq=fields["seq"], hash=digest, prev_hash=head.hash
     )
     return event
 
 
+# The lane is the transaction id modulo AUDIT_LANES (txid_current() is stable within the
+# transaction, so all its events share the lane and it only ever locks that head row).
 # In an UPDATE's SET, every right-hand side sees the row as it was (the old seq and hash),
 # and under READ COMMITTED a writer that waited for the row lock re-evaluates them against
-# the row the previous writer committed. RETURNING gives the new row.
-_PG_APPEND = """
+# the row the previous writer committed. RETURNING gives the new row. The event's id is
+# drawn when the INSERT runs, after the head's lock is held, so within a lane ids rise
+# with seq (audit_verify checks it).
+_PG_APPEND = f"""
 WITH head AS (
     UPDATE audit_auditchainhead
     SET seq = seq + 1,
         prev_hash = hash,
         hash = encode(sha256(convert_to(
-            %s::text || hash || '","seq":' || (seq + 1)::text || '}', 'UTF8')), 'hex')
-    WHERE id = 1
-    RETURNING seq, prev_hash, hash
+            %s::text || hash || '","seq":' || (seq + 1)::text || '}}', 'UTF8')), 'hex')
+    WHERE lane = mod(txid_current(), {AUDIT_LANES})
+    RETURNING lane, seq, prev_hash, hash
 )
-INSERT INTO audit_auditevent (seq, occurred_at, actor_id, actor, action, object_type,
+INSERT INTO audit_auditevent (lane, seq, occurred_at, actor_id, actor, action, object_type,
     object_id, before, after, prev_hash, hash)
-SELECT head.seq, %s::timestamptz, %s::bigint, %s::varchar, %s::varchar, %s::varchar,
-    %s::varchar, %s::jsonb, %s::jsonb, head.prev_hash, head.hash
+SELECT head.lane, head.seq, %s::timestamptz, %s::bigint, %s::varchar, %s::varchar,
+    %s::varchar, %s::varchar, %s::jsonb, %s::jsonb, head.prev_hash, head.hash
 FROM head
-RETURNING id, seq, prev_hash, hash
-"""
+RETURNING id, lane, seq, prev_hash, hash
+"""  # noqa: S608  (constant SQL)
 
 
 def _jsonb(value) -> str | None:
@@ -114,10 +142,11 @@ def _pg_append(fields: dict) -> AuditEvent:
     ]
     row = _pg_fetchone(_PG_APPEND, params)
     if row is None:  # no head row to update
-        _ensure_head()
+        _ensure_heads()
         row = _pg_fetchone(_PG_APPEND, params)
-    event_id, seq, prev_hash, digest = row
-    event = AuditEvent(id=event_id, seq=seq, prev_hash=prev_hash, hash=digest, **fields)
+    event_id, lane, seq, prev_hash, digest = row
+    event = AuditEvent(id=event_id, lane=lane, seq=seq, prev_hash=prev_hash, hash=digest,
+                       **fields)
     event._state.adding = False
     event._state.db = connection.alias
     return event
@@ -151,23 +180,28 @@ def _pg_fetchone(sql: str, params: list):
 class ChainReport:
     ok: bool
     checked: int
-    first_bad: int | None
+    first_bad: int | None  # an AuditEvent id
     reason: str = ""
+    lane: int | None = None  # the lane of the finding reported
 
 
-def audit_verify(*, chunk_size: int = 2000) -> ChainReport:
-    """Walk the chain in order; report the first event whose hash or link is wrong."""
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    checked = 0
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size):
-        checked += 1
-        reason = ""
-        if event.seq != expected_seq:
-            reason = f"sequence gap: expected {expected_seq}, found {event.seq}"
-        elif event.prev_hash != expected_prev:
-            reason = "link to the previous event is broken"
-        elif event.hash != event_hash(
+@dataclass
+class _LaneWalk:
+    """How far the walk has got in one lane."""
+
+    lane: int
+    seq: int = 0
+    hash: str = GENESIS_HASH
+    last_id: int | None = None
+    broken: bool = False
+
+    def fault(self, event: AuditEvent) -> str:
+        """Why `event` cannot be the lane's next event ("" if it can)."""
+        if event.seq != self.seq + 1:
+            return f"sequence gap: expected {self.seq + 1}, found {event.seq}"
+        if event.prev_hash != self.hash:
+            return "link to the previous event is broken"
+        if event.hash != event_hash(
             seq=event.seq,
             occurred_at=event.occurred_at.astimezone(UTC),
             actor_id=event.actor_id,
@@ -179,15 +213,94 @@ def audit_verify(*, chunk_size: int = 2000) -> ChainReport:
             after=event.after,
             prev_hash=event.prev_hash,
         ):
-            reason = "content does not match its hash"
-        if reason:
-            return ChainReport(ok=False, checked=checked, first_bad=event.seq, reason=reason)
-        expected_prev = event.hash
-        expected_seq += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.seq != checked or head.hash != expected_prev):
-        return ChainReport(
-            ok=False, checked=checked, first_bad=checked + 1 if head.seq > checked else checked,
-            reason="events after the last one present were removed",
-        )
-    return ChainReport(ok=True, checked=checked, first_bad=None)
+            return "content does not match its hash"
+        # Ids are drawn while the lane's head is locked, so they rise with seq in a lane;
+        # this keeps the listing's (id) order of a lane's events tamper-evident too.
+        if self.last_id is not None and event.id <= self.last_id:
+            return "out of order: its id is not after the previous event's in its lane"
+        return ""
+
+    def advance(self, event: AuditEvent) -> None:
+        self.seq, self.hash, self.last_id = event.seq, event.hash, event.id
+
+    def tail_fault(self, head: AuditChainHead | None) -> str:
+        """Compare the lane's head row with the last event walked ("" if they agree)."""
+        if head is None:
+            return "the lane has no head row" if self.seq else ""
+        if head.seq > self.seq:
+            return "events after the last one present were removed"
+        if head.seq != self.seq or head.hash != self.hash:
+            return "the lane's head does not match its last event"
+        return ""
+
+
+def audit_verify(*, chunk_size: int = 2000) -> ChainReport:
+    """Walk every lane in `seq` order and report the bad event with the smallest id.
+
+    In each lane: `seq` runs 1, 2, 3, ... without gaps, each event links to the previous
+    one's hash (the first one to GENESIS), its hash matches its content, its id is larger
+    than the previous one's, and the lane's head row holds the last event's seq and hash
+    (so cutting off a lane's last events shows). A lane's walk stops at its first bad
+    event (everything after it is suspect); the other lanes are still walked, and of the
+    lanes' first findings the one with the smallest event id is reported, so `first_bad`
+    does not depend on lane numbers. A finding past a lane's last event (its tail was cut,
+    or its head disagrees) names that last event; a lane whose events are all gone names
+    none (first_bad null, ok false). `checked` counts the events verified, bad ones
+    included. Memory stays bounded: events are read in chunks.
+    """
+    findings: list[tuple[int | None, int, str]] = []  # (event id, lane, reason)
+    checked = 0
+    with _one_snapshot():
+        heads = {head.lane: head for head in AuditChainHead.objects.all()}
+        walk: _LaneWalk | None = None
+        walked: set[int] = set()
+
+        def close(walk: _LaneWalk) -> None:
+            reason = "" if walk.broken else walk.tail_fault(heads.get(walk.lane))
+            if reason:
+                findings.append((walk.last_id, walk.lane, reason))
+
+        events = AuditEvent.objects.order_by("lane", "seq").iterator(chunk_size=chunk_size)
+        for event in events:
+            if walk is None or event.lane != walk.lane:
+                if walk is not None:
+                    close(walk)
+                walk = _LaneWalk(lane=event.lane)
+                walked.add(event.lane)
+            if walk.broken:
+                continue
+            checked += 1
+            reason = walk.fault(event)
+            if reason:
+                findings.append((event.id, event.lane, reason))
+                walk.broken = True
+            else:
+                walk.advance(event)
+        if walk is not None:
+            close(walk)
+        for lane in sorted(heads):
+            if lane not in walked:
+                close(_LaneWalk(lane=lane))
+    if not findings:
+        return ChainReport(ok=True, checked=checked, first_bad=None)
+    event_id, lane, reason = min(findings, key=lambda f: (f[0] is None, f[0] or 0, f[1]))
+    return ChainReport(ok=False, checked=checked, first_bad=event_id, reason=reason, lane=lane)
+
+
+@contextmanager
+def _one_snapshot():
+    """On PostgreSQL, read the heads and the events in one snapshot.
+
+    Otherwise an append committed between reading the events and reading the heads (or
+    the other way round) would look like a lane whose head and events disagree. Outside a
+    transaction this opens a REPEATABLE READ, read-only one; a caller already in a
+    transaction gets its snapshot semantics (call it outside one, as the API, the page and
+    the command do). SQLite: as is (the dev database; its transactions take the write
+    lock, which a long walk should not hold).
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield

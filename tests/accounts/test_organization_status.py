@@ -32,7 +32,7 @@ def test_registration_then_approval_by_a_reviewer(api_client, reviewer):
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "active"
     assert response.json()["status_reason"] == "材料齐全"
-    events = list(AuditEvent.objects.order_by("seq"))
+    events = list(AuditEvent.objects.order_by("id"))
     assert [e.action for e in events] == ["organization.registered", "organization.approved"]
     approved = events[1]
     assert approved.actor == reviewer.username

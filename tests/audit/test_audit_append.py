@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit import services
-from audit.chain import GENESIS_HASH, canonical, event_hash, finish_hash, hash_prefix
+from audit.chain import AUDIT_LANES, GENESIS_HASH, canonical, event_hash, finish_hash, hash_prefix
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import audit_record, audit_verify
 from core.append_only import set_maintenance
@@ -124,36 +124,37 @@ def test_awkward_events_verify_and_the_returned_instances_match_the_rows():
         assert not event._state.adding
         for field in AuditEvent._meta.concrete_fields:
             assert getattr(event, field.attname) == getattr(stored, field.attname), field.name
-    head = AuditChainHead.objects.get(pk=1)
     last = events[-1]
+    head = AuditChainHead.objects.get(lane=last.lane)
     assert (head.seq, head.hash, head.prev_hash) == (last.seq, last.hash, last.prev_hash)
 
 
 @pytest.mark.django_db
 def test_tampering_with_an_awkward_event_is_detected():
-    _record_awkward()
+    seventh = _record_awkward()[6]
     set_maintenance(True)
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE audit_auditevent SET actor = 'forged' WHERE seq = 7"
+                "UPDATE audit_auditevent SET actor = 'forged' WHERE id = %s", [seventh.id]
             )
     finally:
         set_maintenance(False)
     report = audit_verify()
-    assert (report.ok, report.first_bad) == (False, 7)
+    assert (report.ok, report.first_bad, report.lane) == (False, seventh.id, seventh.lane)
     assert report.reason == "content does not match its hash"
 
 
 @pytest.mark.django_db
-def test_a_missing_head_row_is_recreated():
-    AuditChainHead.objects.all().delete()  # as a test flush leaves it
+def test_missing_head_rows_are_recreated():
+    AuditChainHead.objects.all().delete()  # as a test flush leaves them
     audit_record(actor="system", action="test.step", object_type="thing", object_id=1)
-    audit_record(actor="system", action="test.step", object_type="thing", object_id=2)
+    last = audit_record(actor="system", action="test.step", object_type="thing", object_id=2)
     assert audit_verify().ok
-    head = AuditChainHead.objects.get(pk=1)
-    assert head.seq == 2
-    assert head.prev_hash == AuditEvent.objects.get(seq=2).prev_hash
+    assert sorted(AuditChainHead.objects.values_list("lane", flat=True)) == list(
+        range(AUDIT_LANES))
+    head = AuditChainHead.objects.get(lane=last.lane)
+    assert (head.seq, head.prev_hash) == (2, last.prev_hash)
 
 
 @pytest.mark.django_db
@@ -167,6 +168,7 @@ def test_events_of_both_write_paths_form_one_chain():
             services._orm_append(_fields(None, {"名": n}, occurred_at=datetime.now(UTC)))
     report = audit_verify()
     assert (report.ok, report.checked) == (True, 6)
+    assert AuditEvent.objects.values("lane").distinct().count() == 1  # the transaction's
 
 
 @pytest.mark.django_db
@@ -185,9 +187,9 @@ def test_migration_backfills_the_head_prev_hash():
     migration = importlib.import_module("audit.migrations.0003_chain_head_prev_hash")
     audit_record(actor="system", action="test.step", object_type="t", object_id=1)
     last = audit_record(actor="system", action="test.step", object_type="t", object_id=2)
-    AuditChainHead.objects.filter(pk=1).update(prev_hash=GENESIS_HASH)
+    AuditChainHead.objects.filter(lane=last.lane).update(prev_hash=GENESIS_HASH)
     migration.backfill_prev_hash(apps, None)
-    assert AuditChainHead.objects.get(pk=1).prev_hash == last.prev_hash
+    assert AuditChainHead.objects.get(lane=last.lane).prev_hash == last.prev_hash
 
 
 # --- PostgreSQL only ---------------------------------------------------------------------
@@ -239,9 +241,10 @@ def test_postgres_hashes_the_text_as_python_does():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_appends_form_one_unbroken_chain():
-    """Writers queue on the head row; each one's UPDATE sees the head the last one committed."""
-    threads, per_thread = 8, 10
+def test_concurrent_appends_spread_over_lanes_and_verify():
+    """Writers on one lane queue on its head row, each one's UPDATE seeing the head the last
+    one committed; writers on other lanes do not wait. Every lane's chain is unbroken."""
+    threads, per_thread = 8, 20
     barrier = threading.Barrier(threads)
     errors = []
 
@@ -265,3 +268,5 @@ def test_concurrent_appends_form_one_unbroken_chain():
     assert errors == []
     report = audit_verify()
     assert (report.ok, report.checked) == (True, threads * per_thread)
+    # 160 transactions with (nearly) consecutive ids: most of the 16 lanes are used.
+    assert AuditEvent.objects.values("lane").distinct().count() >= 8

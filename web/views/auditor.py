@@ -16,7 +16,7 @@ def audit(request):
     the events are listed newest first, 50 a page."""
     return render(request, "web/auditor/audit.html", {
         "report": audit_verify(),
-        "page": paginate(request, AuditEvent.objects.order_by("-seq")),
+        "page": paginate(request, AuditEvent.objects.order_by("-id")),
     })
 
 

@@ -11,6 +11,6 @@ class Command(BaseCommand):
         if not report.ok:
             raise CommandError(
                 f"audit chain BROKEN at event #{report.first_bad} "
-                f"({report.reason}); {report.checked} checked"
+                f"(lane {report.lane}: {report.reason}); {report.checked} checked"
             )
         self.stdout.write(self.style.SUCCESS(f"audit chain ok: {report.checked} events"))
