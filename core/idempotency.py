@@ -5,14 +5,22 @@ concurrent replay sees it); its response is stored when the view returns. A repl
 the same request gets the stored response; a different request gets 422
 `idempotency_key_reused`; a replay while the first is still running gets 409
 `idempotency_key_in_use`. A 5xx releases the key so the client may retry.
+
+Cost: a POST without the header, and any other method, passes straight through (no query,
+no hashing). With a key, the first request adds two statements (the INSERT that claims the
+key, the UPDATE that stores the response); the caller's token is looked up once and shared
+with the view's authentication (core.authentication.request_token). The INSERT runs in
+autocommit (it commits by itself, visible at once to a concurrent replay); only inside an
+enclosing transaction does it need a savepoint to survive a duplicate key.
 """
 
 import hashlib
 import json
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.http import HttpResponse
 
+from core.authentication import request_token, token_key
 from core.errors import PROBLEM_CONTENT_TYPE, problem
 from core.models import IdempotencyRecord
 
@@ -21,13 +29,10 @@ MAX_KEY_LENGTH = 255
 
 
 def _principal(request) -> str:
-    auth = request.META.get("HTTP_AUTHORIZATION", "")
-    if auth.startswith("Token "):
-        from rest_framework.authtoken.models import Token
-
-        user_id = Token.objects.filter(key=auth[6:].strip()).values_list("user_id", flat=True)
-        found = list(user_id[:1])
-        return f"user:{found[0]}" if found else "token:invalid"
+    key = token_key(request.META.get("HTTP_AUTHORIZATION"))
+    if key is not None:
+        token = request_token(request, key)
+        return f"user:{token.user_id}" if token is not None else "token:invalid"
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
@@ -64,15 +69,15 @@ class IdempotencyMiddleware:
 
         principal = _principal(request)
         digest = _digest(request)
+        record = IdempotencyRecord(
+            principal=principal,
+            key=key,
+            request_digest=digest,
+            method=request.method,
+            path=request.path[:512],
+        )
         try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    principal=principal,
-                    key=key,
-                    request_digest=digest,
-                    method=request.method,
-                    path=request.path[:512],
-                )
+            self._claim(record)
         except IntegrityError:
             return self._replay(principal, key, digest)
 
@@ -88,6 +93,16 @@ class IdempotencyMiddleware:
             update_fields=["state", "response_status", "response_content_type", "response_body"]
         )
         return response
+
+    @staticmethod
+    def _claim(record: IdempotencyRecord) -> None:
+        """INSERT the record; IntegrityError when the key is taken."""
+        using = router.db_for_write(IdempotencyRecord)
+        if connections[using].in_atomic_block:  # a failed INSERT must not doom the outer one
+            with transaction.atomic(using=using):
+                record.save(force_insert=True, using=using)
+        else:  # autocommit: the INSERT is its own transaction, no BEGIN / COMMIT round trips
+            record.save(force_insert=True, using=using)
 
     @staticmethod
     def _replay(principal: str, key: str, digest: str) -> HttpResponse:

@@ -1,6 +1,23 @@
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
+from rest_framework.negotiation import DefaultContentNegotiation
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, with the answer for a request that states no preference.
+
+    Most API clients send no Accept header, or `*/*`, and no `?format=`: DRF would parse
+    the header and match it against every renderer to pick the first renderer and its
+    media type, which is what this returns at once. Anything else is negotiated by DRF.
+    """
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        if renderers and format_suffix is None and not request.META.get("QUERY_STRING"):
+            accept = request.META.get("HTTP_ACCEPT")
+            if accept is None or accept == "*/*":
+                return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
 
 
 @require_GET
