@@ -349,3 +349,39 @@ def json_response(status=200):
 
     return HttpResponse(json.dumps({}), status=status, content_type="application/json")
 
+
+# --- settings: persistent, prepared database connections ------------------------
+
+
+def _in_a_fresh_process(load: str, code: str, **environ) -> str:
+    """`print(code)` after `load` (which binds `s`), in a process with `environ`."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ours = ("DB_", "GUNICORN_", "DATABASE_URL")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    env.update(environ)
+    result = subprocess.run(
+        [sys.executable, "-c", f"{load}; print(repr(({code},)))"],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+        timeout=60, check=True,
+    )
+    return result.stdout.strip()
+
+
+SETTINGS = "import config.settings.base as s"
+
+
+def test_postgres_connections_persist_and_prepare_their_statements():
+    url = "postgres://postgres@127.0.0.1:5432/x"
+    code = "s.DATABASES['default'].get('OPTIONS') or {}, s.DATABASES['default']['CONN_MAX_AGE'], " \
+           "s.LEDGER_PREPARED_STATEMENTS"
+    on = _in_a_fresh_process(SETTINGS, code, DATABASE_URL=url)
+    assert on == "({'server_side_binding': True, 'prepare_threshold': 5}, 60, True)"
+    off = _in_a_fresh_process(SETTINGS, code, DATABASE_URL=url, DB_PREPARED_STATEMENTS="0")
+    assert off == "({}, 60, False)"
+    sqlite = _in_a_fresh_process(SETTINGS, "s.DATABASES['default']['OPTIONS']['timeout']")
+    assert sqlite == "(30,)"
+
