@@ -350,7 +350,7 @@ def json_response(status=200):
     return HttpResponse(json.dumps({}), status=status, content_type="application/json")
 
 
-# --- settings: persistent, prepared database connections ------------------------
+# --- settings: persistent, prepared database connections; gunicorn ------------------------
 
 
 def _in_a_fresh_process(load: str, code: str, **environ) -> str:
@@ -372,6 +372,8 @@ def _in_a_fresh_process(load: str, code: str, **environ) -> str:
 
 
 SETTINGS = "import config.settings.base as s"
+GUNICORN = ("import runpy, types; "
+            "s = types.SimpleNamespace(**runpy.run_path('config/gunicorn.conf.py'))")
 
 
 def test_postgres_connections_persist_and_prepare_their_statements():
@@ -385,3 +387,9 @@ def test_postgres_connections_persist_and_prepare_their_statements():
     sqlite = _in_a_fresh_process(SETTINGS, "s.DATABASES['default']['OPTIONS']['timeout']")
     assert sqlite == "(30,)"
 
+
+def test_gunicorn_runs_sync_workers_without_a_second_access_log():
+    code = "s.worker_class, s.workers >= 3, s.accesslog, s.timeout"
+    assert _in_a_fresh_process(GUNICORN, code) == "('sync', True, None, 60)"
+    assert _in_a_fresh_process(GUNICORN, "s.accesslog, s.workers", GUNICORN_ACCESSLOG="-",
+                               GUNICORN_WORKERS="4") == "('-', 4)"
