@@ -16,7 +16,8 @@
    each middleware and in DRF's dispatch stages.
 3. `--gunicorn`: GET /api/v1/me/ through gunicorn on 127.0.0.1 (a new connection per
    request, as bench/vouchers_bench.py does), `--clients` concurrent closed-loop clients;
-   requests/s, p50/p99 and CPU ms per request of the gunicorn workers and of PostgreSQL.
+   requests/s, p50/p99 and CPU ms per request of the gunicorn workers and of this
+   database's PostgreSQL backends.
 
 Makes one user and token (`overhead-<run>`) in the database named by DATABASE_URL
 (created and migrated if missing); its idempotency records are deleted at the end.
@@ -324,34 +325,43 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _cpu_seconds(pids: list[int]) -> float:
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    found = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+        found[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return found
 
 
-def _postgres_pids() -> list[int]:
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two readings by the processes alive at both."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+
+
+def _postgres_backends(database: str) -> list[int]:
+    """This database's PostgreSQL backends (their title names it); other databases' load
+    (other people's benchmarks on a shared machine) is not counted."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                with open(f"/proc/{entry}/comm") as f:
-                    if f.read().strip() == "postgres":
-                        pids.append(int(entry))
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    title = f.read().decode(errors="replace")
             except OSError:
                 continue
+            if title.startswith("postgres:") and f" {database} " in title:
+                pids.append(int(entry))
     return pids
 
 
 def gunicorn(token: str, workers: int, worker_class: str, threads: int, clients: int,
              requests: int) -> None:
+    from django.conf import settings
     from django.db import connections
 
     connections.close_all()
@@ -375,7 +385,7 @@ def gunicorn(token: str, workers: int, worker_class: str, threads: int, clients:
             raise RuntimeError("gunicorn did not start")
         _drive(port, token, workers * threads * 50, clients)  # warm every worker
         pids = _children(server.pid)
-        pg = _postgres_pids()
+        pg = _postgres_backends(settings.DATABASES["default"]["NAME"])
         print(f"\n3. gunicorn: {workers} {worker_class} workers x {threads} thread(s), "
               f"{clients} concurrent closed-loop clients, {requests} x GET /api/v1/me/")
         for label, count, concurrency in (("1 client", min(requests, 500), 1),
@@ -384,7 +394,8 @@ def gunicorn(token: str, workers: int, worker_class: str, threads: int, clients:
             began = time.perf_counter()
             latencies, statuses = _drive(port, token, count, concurrency)
             seconds = time.perf_counter() - began
-            worker_cpu, pg_cpu = _cpu_seconds(pids) - worker_cpu, _cpu_seconds(pg) - pg_cpu
+            worker_cpu = _spent(worker_cpu, _cpu_seconds(pids))
+            pg_cpu = _spent(pg_cpu, _cpu_seconds(pg))
             ordered = sorted(latencies)
             p50 = statistics.median(ordered) * 1000
             p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
