@@ -278,8 +278,7 @@ class _ClaimActionApi(APIView):
     @extend_schema(request=ReasonOptionalInput, responses=ClaimOutput)
     def post(self, request, id):
         data = _valid(self.input_class, request)
-        claim = selectors.get_for_action(selectors.claims_visible_to(request.user), id,
-                                         what="claim")
+        claim = selectors.claim_for_action(request.user, id)
         claim = type(self).service(claim=claim, actor=request.user, **self.arguments(data))
         return Response(ClaimOutput(claim).data)
 

@@ -4,6 +4,7 @@ import re
 import uuid
 from dataclasses import asdict, dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from accounts.models import STAFF_ROLES, Role
@@ -178,16 +179,47 @@ def applications_visible_to(user) -> QuerySet[Application]:
     return qs.none()
 
 
-def claims_visible_to(user) -> QuerySet[Claim]:
-    """Staff: all. Provider: its claims. Enterprise: claims against its vouchers."""
-    qs = Claim.objects.select_related("voucher", "programme", "provider", "enterprise")
+def _claim_scope(user) -> dict | None:
+    """Which claims `user` sees, as column filters: {} all (staff), {"provider_id": …}
+    (a provider: its claims), {"enterprise_id": …} (an enterprise: claims against its
+    vouchers); None: none."""
     if _is_staff(user):
-        return qs
+        return {}
     if user.role == Role.PROVIDER and user.organization_id:
-        return qs.filter(provider_id=user.organization_id)
+        return {"provider_id": user.organization_id}
     if user.role == Role.ENTERPRISE and user.organization_id:
-        return qs.filter(enterprise_id=user.organization_id)
-    return qs.none()
+        return {"enterprise_id": user.organization_id}
+    return None
+
+
+def claims_visible_to(user) -> QuerySet[Claim]:
+    qs = Claim.objects.select_related("voucher", "programme", "provider", "enterprise")
+    scope = _claim_scope(user)
+    return qs.none() if scope is None else qs.filter(**scope)
+
+
+def claim_for_action(user, public_id) -> Claim:
+    """`get_for_action(claims_visible_to(user), …)` in one prepared-once SQL statement:
+    every confirm and approval runs it (core.rows, ADR 0009). Same scope, same stub."""
+    scope = _claim_scope(user)
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
+        scope = None
+    pk = None
+    if scope is not None:
+        field = Claim._meta.get_field("public_id")
+        where = "".join(f" AND {column} = %s" for column in scope)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM vouchers_claim WHERE public_id = %s{where}",  # noqa: S608
+                           [field.get_db_prep_value(public_id, connection), *scope.values()])
+            row = cursor.fetchone()
+        pk = row[0] if row else None
+    if pk is None:
+        raise DomainError("not_found", "No such claim.")
+    stub = Claim(pk=pk)
+    stub._state.adding = False
+    return stub
 
 
 def get_by_public_id(queryset: QuerySet, public_id, *, what: str):

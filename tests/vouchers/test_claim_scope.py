@@ -1,0 +1,47 @@
+"""claim_for_action (raw SQL on the hot path) scopes exactly as claims_visible_to does."""
+
+import uuid
+
+import pytest
+
+from core.errors import DomainError
+from tests.factories import member_user, staff_user
+from tests.vouchers.conftest import (
+    issue,
+    make_enterprise,
+    make_programme,
+    make_provider,
+    submit,
+)
+from vouchers import selectors
+
+pytestmark = pytest.mark.django_db
+
+
+def outcome(call):
+    try:
+        return call().pk
+    except DomainError as exc:
+        return exc.code
+
+
+def test_claim_for_action_matches_the_orm_scope_for_every_kind_of_user():
+    reviewer, finance = staff_user("reviewer"), staff_user("finance")
+    auditor = staff_user("auditor")
+    programme = make_programme(reviewer, finance)
+    enterprise, other_enterprise = member_user(make_enterprise()), member_user(make_enterprise())
+    provider, other_provider = member_user(make_provider()), member_user(make_provider())
+    voucher = issue(programme, enterprise, reviewer, "20000.00")
+    claim = submit(provider, voucher, "1000.00", invoice="2000.00")
+
+    users = [reviewer, finance, auditor, enterprise, other_enterprise, provider, other_provider]
+    ids = [claim.public_id, str(claim.public_id).upper(), uuid.uuid4(), "not-a-uuid"]
+    seen = set()
+    for user in users:
+        for public_id in ids:
+            expected = outcome(lambda u=user, p=public_id: selectors.get_for_action(
+                selectors.claims_visible_to(u), p, what="claim"))
+            assert outcome(lambda u=user, p=public_id: selectors.claim_for_action(u, p)) == \
+                expected, (user.username, public_id)
+            seen.add(expected)
+    assert seen == {claim.pk, "not_found"}
