@@ -29,11 +29,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from audit.chain import AUDIT_LANES, GENESIS_HASH, canonical, event_hash, hash_prefix
 from audit.models import AuditChainHead, AuditEvent
+from core import rows
 
 
 def _actor_fields(actor) -> tuple[int | None, str]:
@@ -140,40 +140,16 @@ def _pg_append(fields: dict) -> AuditEvent:
         fields["object_type"], fields["object_id"],
         _jsonb(fields["before"]), _jsonb(fields["after"]),
     ]
-    row = _pg_fetchone(_PG_APPEND, params)
+    row = rows.fetchone_prepared(_PG_APPEND, params)
     if row is None:  # no head row to update
         _ensure_heads()
-        row = _pg_fetchone(_PG_APPEND, params)
+        row = rows.fetchone_prepared(_PG_APPEND, params)
     event_id, lane, seq, prev_hash, digest = row
     event = AuditEvent(id=event_id, lane=lane, seq=seq, prev_hash=prev_hash, hash=digest,
                        **fields)
     event._state.adding = False
     event._state.db = connection.alias
     return event
-
-
-_NEVER_AUTOMATICALLY = 2**31 - 1
-
-
-def _pg_fetchone(sql: str, params: list):
-    """Execute with a server-side-bound, prepared psycopg cursor on Django's connection.
-
-    As ledger.services does for its hot path (and honouring the same setting,
-    LEDGER_PREPARED_STATEMENTS, for poolers that cannot keep prepared statements).
-    Errors are wrapped as Django's database errors, as Django's cursors do.
-    """
-    import psycopg
-
-    connection.ensure_connection()
-    connection.validate_no_broken_transaction()
-    prepare = bool(getattr(settings, "LEDGER_PREPARED_STATEMENTS", True))
-    raw = connection.connection
-    if prepare and raw.prepare_threshold is None:
-        # Django switches psycopg's automatic preparing off; prepare only when asked.
-        raw.prepare_threshold = _NEVER_AUTOMATICALLY
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        cursor.execute(sql, params, prepare=prepare)
-        return cursor.fetchone()
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,30 @@ def _insert_sql(model: type[Model]) -> str:
     marks = ", ".join(["%s"] * len(_insert_fields(model)))
     return (f'INSERT INTO "{meta.db_table}" ({names}) VALUES ({marks}) '  # noqa: S608
             f'RETURNING "{meta.pk.column}"')
+
+
+_NEVER_AUTOMATICALLY = 2**31 - 1
+
+
+def fetchone_prepared(sql: str, params: list):
+    """Run `sql` as a prepared, server-side-bound statement on Django's PostgreSQL
+    connection; one row back. For the ledger's and the audit trail's one-statement writes.
+
+    Django may switch psycopg's automatic preparing off for the connection; this switches
+    it back on for cursors that ask explicitly (prepare=True), never automatically.
+    `LEDGER_PREPARED_STATEMENTS = False` (set from DB_PREPARED_STATEMENTS) turns preparing
+    off, behind a pooler that cannot keep prepared statements (PgBouncer in transaction
+    mode). Errors come out as Django's database errors, as from Django's cursors.
+    """
+    import psycopg
+    from django.conf import settings
+
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    prepare = bool(getattr(settings, "LEDGER_PREPARED_STATEMENTS", True))
+    raw = connection.connection
+    if prepare and raw.prepare_threshold is None:
+        raw.prepare_threshold = _NEVER_AUTOMATICALLY
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=prepare)
+        return cursor.fetchone()

@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, TypeVar
 
-from django.conf import settings
 from django.db import (
     DatabaseError,
     IntegrityError,
@@ -50,6 +49,7 @@ from django.db import (
 from django.db.models import Max
 from django.utils import timezone
 
+from core import rows
 from core.money import MAX_FEN
 from ledger.errors import (
     AlreadyReversed,
@@ -743,33 +743,11 @@ def _pg_write_one(plan: _Plan) -> Journal:
     raise _taken(plan)  # the key is free: the hold or the reversal was taken
 
 
-_NEVER_AUTOMATICALLY = 2**31 - 1
-
-
 def _pg_fetchone(sql: str, params: list):
-    """Execute with a server-side-bound, prepared psycopg cursor on Django's connection.
-
-    Django's own cursors bind parameters on the client; for the hot path, a prepared
-    statement saves composing the SQL text and planning it on every call. Errors are
-    wrapped as Django's database errors, as Django's cursors do.
-    Set LEDGER_PREPARED_STATEMENTS = False behind a pooler that cannot keep them
-    (PgBouncer in transaction mode).
-    """
-    import psycopg
-
-    connection.ensure_connection()
-    connection.validate_no_broken_transaction()
-    prepare = bool(getattr(settings, "LEDGER_PREPARED_STATEMENTS", True))
-    raw = connection.connection
-    if prepare and raw.prepare_threshold is None:
-        # Django switches psycopg's prepared statements off for the connection (its own
-        # client-side-binding cursors never use them). Switch them back on for cursors that
-        # ask explicitly (prepare=True), and never automatically.
-        raw.prepare_threshold = _NEVER_AUTOMATICALLY
+    """One prepared statement (core.rows.fetchone_prepared); a breached limit raised by
+    ledger_limit_breached() (SQLSTATE LE001) comes out as _LimitBreached."""
     try:
-        with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-            cursor.execute(sql, params, prepare=prepare)
-            return cursor.fetchone()
+        return rows.fetchone_prepared(sql, params)
     except DatabaseError as exc:
         if _sqlstate(exc) == "LE001":  # raised by ledger_limit_breached()
             details = json.loads(exc.__cause__.diag.message_detail)
