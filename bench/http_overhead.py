@@ -29,7 +29,6 @@ import http.client
 import os
 import pstats
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,28 +43,7 @@ os.environ["DEBUG"] = "0"  # no query log in memory
 os.environ.setdefault("THROTTLE_USER", "1000000/min")  # as bench/vouchers_bench.py
 
 import django  # noqa: E402
-
-
-class RoundTrips:
-    """Counts client/server exchanges (each call of psycopg's Connection.wait())."""
-
-    def __init__(self):
-        import psycopg
-
-        self.count = 0
-        self._original = psycopg.Connection.wait
-        counter = self
-
-        def wait(conn, *args, **kwargs):
-            counter.count += 1
-            return counter._original(conn, *args, **kwargs)
-
-        psycopg.Connection.wait = wait
-
-    def close(self):
-        import psycopg
-
-        psycopg.Connection.wait = self._original
+from common import RoundTrips, free_port  # noqa: E402  (bench/, the script's folder)
 
 
 def ensure_database() -> None:
@@ -267,12 +245,6 @@ def profile(token: str, n: int, top: int) -> None:
 # --- 3. gunicorn -------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(port: int, path: str, token: str) -> tuple[int, float]:
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -365,7 +337,7 @@ def gunicorn(token: str, workers: int, worker_class: str, threads: int, clients:
     from django.db import connections
 
     connections.close_all()
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
                f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", worker_class,
                "--threads", str(threads), "--log-level", "warning", "--timeout", "60"]

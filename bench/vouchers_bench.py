@@ -26,7 +26,6 @@ import json
 import multiprocessing
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("THROTTLE_USER", "1000000/min")  # one reviewer token, 20 clients
 
 import django  # noqa: E402
+from common import RoundTrips, free_port  # noqa: E402  (bench/, the script's folder)
 
 TARGET_LIFECYCLES_PER_S = 100
 TARGET_P99_MS = 50
@@ -177,30 +177,6 @@ def lifecycle(actors: Actors, run: str, i: int) -> None:
 # --- 1. round trips ----------------------------------------------------------------------
 
 
-class RoundTrips:
-    """Counts client/server exchanges: every call of psycopg's Connection.wait() is one
-    (a statement, BEGIN, COMMIT, SAVEPOINT, RELEASE), whoever sends it (the ORM, or the
-    ledger's raw psycopg cursors)."""
-
-    def __init__(self):
-        import psycopg
-
-        self.count = 0
-        self._original = psycopg.Connection.wait
-        counter = self
-
-        def wait(conn, *args, **kwargs):
-            counter.count += 1
-            return counter._original(conn, *args, **kwargs)
-
-        psycopg.Connection.wait = wait
-
-    def close(self):
-        import psycopg
-
-        psycopg.Connection.wait = self._original
-
-
 def count_round_trips(ids: dict, run: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -314,12 +290,6 @@ def _prepare_worker(args):
     return made
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _request(port: int, path: str, token: str) -> tuple[int, float]:
     body = b"{}"
     started = time.perf_counter()
@@ -404,7 +374,7 @@ def bench_http(ids: dict, run: str, claims: int, clients: int, http_workers: int
         prepared = [c for part in pool.map(_prepare_worker, [(ids, run, s) for s in shares])
                     for c in part]
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
