@@ -445,29 +445,28 @@ def _resolve(*, key, pending, resolution, amount, actor, memo, metadata, effecti
         with connection.cursor() as cursor:
             cursor.execute(_HOLD_SQL, [pending_id])
             rows = cursor.fetchall()
+        hold_kind, hold_date, entries, problem = None, None, [], None
         if not rows:
+            problem = InvalidJournal(f"no journal with id {pending_id}")
+        elif not rows[0][0]:
+            problem = InvalidJournal(f"journal {pending_id} is not pending")
+        else:
+            hold_kind, hold_date = rows[0][1:3]
+            held = [row[3:] for row in rows]
+            entries = [(a, s, amt, True, True) for a, s, amt in held]
+            if resolution == Resolution.POST:
+                try:
+                    entries += _posted_part(pending_id, held, amount)
+                except InvalidJournal as exc:
+                    problem = exc
+        if problem is not None:
+            # a replay answers as a replay, a resolved hold as resolved, before the problem
             existing = _replay(key, digest)
             if existing is not None:
                 return existing
-            raise InvalidJournal(f"no journal with id {pending_id}")
-        is_pending, hold_kind, hold_date = rows[0][:3]
-        if not is_pending:
-            existing = _replay(key, digest)
-            if existing is not None:
-                return existing
-            raise InvalidJournal(f"journal {pending_id} is not pending")
-        held = [row[3:] for row in rows]
-        entries = [(a, s, amt, True, True) for a, s, amt in held]
-        if resolution == Resolution.POST:
-            try:
-                entries += _posted_part(pending_id, held, amount)
-            except InvalidJournal:
-                # a replay answers as a replay, a resolved hold as resolved, before the amount
-                existing = _replay(key, digest)
-                if existing is not None:
-                    return existing
+            if rows:
                 _refuse_resolved(pending_id)
-                raise
+            raise problem
         plan = _Plan(
             key=key,
             digest=digest,
