@@ -28,6 +28,7 @@ from accounts.services import (
     organization_suspend,
     user_token_obtain,
 )
+from core.serializers import represent
 
 
 class TokenApi(APIView):
@@ -43,7 +44,7 @@ class TokenApi(APIView):
         data = TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
         token = user_token_obtain(request=request, **data.validated_data)
-        return Response(TokenOutput(token).data)
+        return Response(represent(TokenOutput, token))
 
 
 class MeApi(APIView):
@@ -53,7 +54,7 @@ class MeApi(APIView):
 
     @extend_schema(responses={200: MeOutput})
     def get(self, request):
-        return Response(MeOutput(request.user).data)
+        return Response(represent(MeOutput, request.user))
 
 
 class OrganizationRegisterApi(APIView):
@@ -66,7 +67,7 @@ class OrganizationRegisterApi(APIView):
         data = OrganizationRegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         organization = organization_register(**data.validated_data)
-        return Response(OrganizationOutput(organization).data, status=status.HTTP_201_CREATED)
+        return Response(represent(OrganizationOutput, organization), status=status.HTTP_201_CREATED)
 
 
 class OrganizationListApi(ListAPIView):
@@ -86,7 +87,7 @@ class OrganizationDetailApi(APIView):
     @extend_schema(responses={200: OrganizationOutput})
     def get(self, request, id):
         organization = organization_get_visible(user=request.user, public_id=id)
-        return Response(OrganizationOutput(organization).data)
+        return Response(represent(OrganizationOutput, organization))
 
 
 class _OrganizationStatusApi(APIView):
@@ -101,7 +102,7 @@ class _OrganizationStatusApi(APIView):
         organization = type(self).service(
             organization=organization, actor=request.user, **data.validated_data
         )
-        return Response(OrganizationOutput(organization).data)
+        return Response(represent(OrganizationOutput, organization))
 
 
 class OrganizationApproveApi(_OrganizationStatusApi):

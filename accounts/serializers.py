@@ -10,6 +10,7 @@ from rest_framework import serializers
 from accounts.models import Organization, Role, ServiceCategory
 from accounts.percent import format_percent
 from accounts.regions import region_name
+from core.serializers import represent
 
 
 class StrictCharField(serializers.CharField):
@@ -153,7 +154,7 @@ class OrganizationOutput(serializers.ModelSerializer):
     def get_bank_account(self, obj) -> dict | None:
         if obj.kind != Organization.Kind.PROVIDER:
             return None
-        return BankAccountOutput(obj).data
+        return represent(BankAccountOutput, obj)
 
 
 class MeOutput(serializers.Serializer):

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsAuditor
 from audit.models import AuditEvent
 from audit.services import audit_verify
+from core.serializers import represent
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -40,4 +41,4 @@ class AuditVerifyApi(APIView):
     @extend_schema(responses=AuditVerifyOutput)
     def get(self, request):
         report = audit_verify()
-        return Response(AuditVerifyOutput(report).data)
+        return Response(represent(AuditVerifyOutput, report))

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsFinanceOrAuditor
 from core.errors import DomainError, invalid
 from core.fields import MoneyField
+from core.serializers import represent, represent_many
 from ledger.models import Account
 from ledger.selectors import Balance, balance, trial_balance
 
@@ -108,7 +109,7 @@ class AccountListApi(ListAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        data = [AccountOutput((a, Balance.of(a), None)).data for a in page]
+        data = represent_many(AccountOutput, [(a, Balance.of(a), None) for a in page])
         return self.get_paginated_response(data)
 
 
@@ -125,7 +126,7 @@ class AccountDetailApi(APIView):
         except (Account.DoesNotExist, ValueError, DjangoValidationError):
             raise DomainError("not_found", "No such ledger account.") from None
         bal = Balance.of(account) if as_of is None else balance(account, as_of=as_of)
-        return Response(AccountOutput((account, bal, as_of)).data)
+        return Response(represent(AccountOutput, (account, bal, as_of)))
 
 
 class TypeTotalsOutput(serializers.Serializer):
@@ -154,15 +155,13 @@ class TrialBalanceApi(APIView):
         as_of = _as_of(request)
         trial = trial_balance(as_of=as_of)
         return Response(
-            TrialBalanceOutput(
-                {
-                    "as_of": as_of,
-                    "total_debits": trial.total_debits,
-                    "total_credits": trial.total_credits,
-                    "total_debits_pending": trial.total_debits_pending,
-                    "total_credits_pending": trial.total_credits_pending,
-                    "balanced": trial.balanced,
-                    "by_type": trial.by_type,
-                }
-            ).data
+            represent(TrialBalanceOutput, {
+                "as_of": as_of,
+                "total_debits": trial.total_debits,
+                "total_credits": trial.total_credits,
+                "total_debits_pending": trial.total_debits_pending,
+                "total_credits_pending": trial.total_credits_pending,
+                "balanced": trial.balanced,
+                "by_type": trial.by_type,
+            })
         )

@@ -17,6 +17,7 @@ from accounts.models import Role
 from accounts.permissions import IsEnterprise, IsFinance, IsProvider, IsReviewer, role_required
 from accounts.selectors import organization_get_visible
 from accounts.serializers import OrganizationOutput
+from core.serializers import represent
 from vouchers import selectors, services
 from vouchers.filters import ApplicationFilter, ClaimFilter, ProgrammeFilter, VoucherFilter
 from vouchers.models import Application, Claim, Programme, Voucher
@@ -78,7 +79,7 @@ class ProgrammeListApi(_ListApi):
     def post(self, request):
         data = _valid(ProgrammeInput, request)
         programme = services.programme_create(actor=request.user, **data)
-        return Response(ProgrammeOutput(programme).data, status=status.HTTP_201_CREATED)
+        return Response(represent(ProgrammeOutput, programme), status=status.HTTP_201_CREATED)
 
 
 class ProgrammeDetailApi(APIView):
@@ -86,7 +87,7 @@ class ProgrammeDetailApi(APIView):
 
     @extend_schema(responses=ProgrammeOutput)
     def get(self, request, code):
-        return Response(ProgrammeOutput(selectors.programme_get(code)).data)
+        return Response(represent(ProgrammeOutput, selectors.programme_get(code)))
 
 
 class ProgrammeFundApi(APIView):
@@ -97,7 +98,7 @@ class ProgrammeFundApi(APIView):
         data = _valid(FundInput, request)
         programme = selectors.programme_get(code)
         services.programme_fund(programme=programme, actor=request.user, **data)
-        return Response(ProgrammeOutput(programme).data)
+        return Response(represent(ProgrammeOutput, programme))
 
 
 class ProgrammeExpireApi(APIView):
@@ -118,7 +119,7 @@ class ProgrammeExpireApi(APIView):
             "vouchers": run.vouchers,
             "budget": selectors.programme_budget(programme),
         }
-        return Response(ExpireOutput(body).data)
+        return Response(represent(ExpireOutput, body))
 
 
 # --- applications ----------------------------------------------------------------------
@@ -148,7 +149,7 @@ class ApplicationListApi(_ListApi):
             enterprise=request.user.organization, programme=programme, amount=data["amount"],
             purpose=data["purpose"], actor=request.user,
         )
-        return Response(ApplicationOutput(application).data, status=status.HTTP_201_CREATED)
+        return Response(represent(ApplicationOutput, application), status=status.HTTP_201_CREATED)
 
 
 def _application(request, id):
@@ -168,7 +169,7 @@ class ApplicationDetailApi(APIView):
 
     @extend_schema(responses=ApplicationOutput)
     def get(self, request, id):
-        return Response(ApplicationOutput(_application(request, id)).data)
+        return Response(represent(ApplicationOutput, _application(request, id)))
 
 
 class ApplicationApproveApi(APIView):
@@ -183,7 +184,7 @@ class ApplicationApproveApi(APIView):
             application=_application_for_action(request, id), actor=request.user,
             amount=data["amount"],
         )
-        return Response(ApplicationOutput(application).data)
+        return Response(represent(ApplicationOutput, application))
 
 
 class ApplicationRejectApi(APIView):
@@ -196,7 +197,7 @@ class ApplicationRejectApi(APIView):
             application=_application_for_action(request, id), actor=request.user,
             reason=data["reason"],
         )
-        return Response(ApplicationOutput(application).data)
+        return Response(represent(ApplicationOutput, application))
 
 
 # --- vouchers --------------------------------------------------------------------------
@@ -226,7 +227,7 @@ class VoucherDetailApi(APIView):
         voucher = selectors.voucher_get_by_code(
             code, queryset=selectors.vouchers_visible_to(request.user)
         )
-        return Response(VoucherOutput(voucher).data)
+        return Response(represent(VoucherOutput, voucher))
 
 
 # --- claims ----------------------------------------------------------------------------
@@ -255,7 +256,7 @@ class ClaimListApi(_ListApi):
             provider=request.user.organization, voucher_code=data.pop("voucher"),
             actor=request.user, **data,
         )
-        return Response(ClaimOutput(claim).data, status=status.HTTP_201_CREATED)
+        return Response(represent(ClaimOutput, claim), status=status.HTTP_201_CREATED)
 
 
 def _claim(request, id) -> Claim:
@@ -268,7 +269,7 @@ class ClaimDetailApi(APIView):
 
     @extend_schema(responses=ClaimOutput)
     def get(self, request, id):
-        return Response(ClaimOutput(_claim(request, id)).data)
+        return Response(represent(ClaimOutput, _claim(request, id)))
 
 
 class _ClaimActionApi(APIView):
@@ -280,7 +281,7 @@ class _ClaimActionApi(APIView):
         data = _valid(self.input_class, request)
         claim = selectors.claim_for_action(request.user, id)
         claim = type(self).service(claim=claim, actor=request.user, **self.arguments(data))
-        return Response(ClaimOutput(claim).data)
+        return Response(represent(ClaimOutput, claim))
 
     def arguments(self, data) -> dict:
         return {"reason": data["reason"]}
@@ -362,4 +363,4 @@ class OrganizationBlacklistApi(APIView):
                 organization=organization, reason=data["reason"], actor=request.user
             )
         organization.frozen_claims = frozen
-        return Response(OrganizationBlacklistOutput(organization).data)
+        return Response(represent(OrganizationBlacklistOutput, organization))

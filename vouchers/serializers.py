@@ -6,6 +6,7 @@ from rest_framework import serializers
 from accounts.models import ServiceCategory
 from core.fields import MoneyField, positive_money
 from core.money import MoneyFormatError, format_fen, parse_ratio
+from core.serializers import represent
 from vouchers.models import Application, Claim, Programme, Voucher
 from vouchers.selectors import programme_budget, voucher_balance
 from vouchers.services.claims import ratio_text
@@ -90,11 +91,11 @@ class ProgrammeOutput(serializers.ModelSerializer):
 
     @extend_schema_field(RatiosOutput)
     def get_ratios(self, obj):
-        return RatiosOutput(obj).data
+        return represent(RatiosOutput, obj)
 
     @extend_schema_field(BudgetOutput)
     def get_budget(self, obj):
-        return BudgetOutput(programme_budget(obj)).data
+        return represent(BudgetOutput, programme_budget(obj))
 
 
 class FundInput(serializers.Serializer):
@@ -186,7 +187,7 @@ class ApplicationOutput(serializers.ModelSerializer):
     @extend_schema_field(VoucherOutput(allow_null=True))
     def get_voucher(self, obj):
         voucher = getattr(obj, "voucher", None) if obj.status == "approved" else None
-        return VoucherOutput(voucher).data if voucher is not None else None
+        return represent(VoucherOutput, voucher) if voucher is not None else None
 
 
 class ClaimInput(serializers.Serializer):

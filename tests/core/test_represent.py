@@ -1,0 +1,96 @@
+"""core.serializers.represent: what `.data` gives, from fields built once per process."""
+
+import pytest
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+
+from accounts.serializers import OrganizationOutput
+from core import serializers as core_serializers
+from core.serializers import represent, represent_many
+from tests.factories import ShareholdingFactory, member_user, staff_user
+from tests.vouchers.conftest import issue, make_enterprise, make_programme, make_provider, submit
+from vouchers.serializers import ApplicationOutput, ClaimOutput, ProgrammeOutput
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def claim():
+    reviewer, finance = staff_user("reviewer"), staff_user("finance")
+    programme = make_programme(reviewer, finance)
+    enterprise = member_user(make_enterprise())
+    provider = member_user(make_provider())
+    voucher = issue(programme, enterprise, reviewer, "20000.00")
+    return submit(provider, voucher, "1000.00", invoice="2000.00")
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """No serializer built yet, as in a new process."""
+    monkeypatch.setattr(core_serializers, "_shared", {})
+
+
+def test_claim_as_data_gives_it(claim):
+    assert represent(ClaimOutput, claim) == ClaimOutput(claim).data
+    # The response body, byte for byte (key order included).
+    render = JSONRenderer().render
+    assert render(represent(ClaimOutput, claim)) == render(ClaimOutput(claim).data)
+    assert represent(ClaimOutput, claim)["amount"] == "1000.00"
+
+
+def test_nested_outputs_as_data_gives_them(claim):
+    application = claim.voucher.application
+    assert represent(ApplicationOutput, application) == ApplicationOutput(application).data
+    assert represent(ApplicationOutput, application)["voucher"]["face_value"] == "20000.00"
+    assert represent(ProgrammeOutput, claim.programme) == ProgrammeOutput(claim.programme).data
+
+
+def test_organization_with_shareholdings_and_bank_account(claim):
+    ShareholdingFactory(organization=claim.enterprise)
+    for organization in (claim.enterprise, claim.provider):
+        assert represent(OrganizationOutput, organization) == OrganizationOutput(organization).data
+    assert represent(OrganizationOutput, claim.provider)["bank_account"] is not None
+
+
+def test_many_as_data_gives_them(claim):
+    claims = [claim, claim]
+    assert represent_many(ClaimOutput, claims) == ClaimOutput(claims, many=True).data
+
+
+def test_fields_are_built_once(claim, fresh, monkeypatch):
+    calls = []
+    get_fields = ClaimOutput.get_fields
+
+    def counting(self):
+        calls.append(self)
+        return get_fields(self)
+
+    monkeypatch.setattr(ClaimOutput, "get_fields", counting)
+    first = represent(ClaimOutput, claim)
+    claim.reason = "another answer"
+    second = represent(ClaimOutput, claim)
+    represent_many(ClaimOutput, [claim, claim])
+    assert len(calls) == 1
+    assert (first["reason"], second["reason"]) == ("", "another answer")
+
+
+def test_nested_serializers_are_built_before_the_instance_is_shared(fresh):
+    class Inner(serializers.Serializer):
+        value = serializers.IntegerField()
+
+    class Outer(serializers.Serializer):
+        one = Inner()
+        many = Inner(many=True)
+
+    represent(Outer, {"one": {"value": 1}, "many": []})
+    shared = core_serializers._shared[Outer]
+    assert "fields" in shared.fields["one"].__dict__
+    assert "fields" in shared.fields["many"].child.__dict__
+
+
+def test_hyperlinked_fields_are_refused(fresh):
+    class Linked(serializers.Serializer):
+        url = serializers.HyperlinkedIdentityField(view_name="anything")
+
+    with pytest.raises(TypeError, match="hyperlinked"):
+        represent(Linked, object())
