@@ -1,6 +1,9 @@
 """Helpers the benchmarks share (no Django set-up here: each script sets its own settings)."""
 
+import contextlib
+import os
 import socket
+import time
 
 
 class RoundTrips:
@@ -31,3 +34,174 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def drive_http(port: int, requests: list[tuple[str, str, dict, bytes]], clients: int,
+               rate: float | None = None, timeout: float = 60.0) -> tuple[list[float], dict]:
+    """Send `requests` (method, path, headers, body) to 127.0.0.1:`port` from `clients`
+    concurrent clients; returns (latencies in seconds, {status: count}).
+
+    One thread and non-blocking sockets, a new connection per request (gunicorn's sync
+    workers close after each): 20 Python threads with http.client cost ~0.3 ms of CPU per
+    request on the cores the server shares, and the time a thread waits for the GIL after
+    its answer arrived was counted as server latency.
+
+    Closed loop (`rate` None): a client sends its next request as soon as its last one is
+    answered (no think time): the throughput at saturation; by Little's law the latency is
+    then clients / throughput whatever the server does.
+    Open loop (`rate` requests/s in all): request k is due at k / rate seconds; a free
+    client takes the next request, waits until it is due, and its latency is counted from
+    that moment, so time spent queued behind a slow server is counted (no coordinated
+    omission).
+    """
+    import heapq
+    import selectors
+    import time
+
+    selector = selectors.DefaultSelector()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    next_job = 0
+    waiting: list[tuple[float, int]] = []  # (due, job index) of clients pausing until due
+    start = time.perf_counter() + 0.05
+    deadline = start + timeout + len(requests) / (rate or 1e9)
+
+    def take() -> None:
+        """A free client takes the next request: now (closed loop) or when due."""
+        nonlocal next_job
+        if next_job >= len(requests):
+            return
+        k = next_job
+        next_job += 1
+        due = start + k / rate if rate else time.perf_counter()
+        heapq.heappush(waiting, (due, k))
+
+    def send(k: int, due: float) -> None:
+        method, path, headers, body = requests[k]
+        head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close",
+                f"Content-Length: {len(body)}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        message = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        sock.connect_ex(("127.0.0.1", port))
+        selector.register(sock, selectors.EVENT_WRITE,
+                          {"out": memoryview(message), "in": bytearray(), "due": due})
+
+    for _ in range(clients):
+        take()
+    while waiting or selector.get_map():
+        now = time.perf_counter()
+        if now > deadline:
+            raise TimeoutError(f"{len(latencies)} of {len(requests)} answered in time")
+        while waiting and waiting[0][0] <= now:
+            due, k = heapq.heappop(waiting)
+            send(k, due)
+        if not selector.get_map():  # every client is pausing until its request is due
+            time.sleep(max(0.0, waiting[0][0] - time.perf_counter()))
+            continue
+        pause = max(0.0, waiting[0][0] - now) if waiting else 1.0
+        for key, events in selector.select(pause):
+            sock, state = key.fileobj, key.data
+            try:
+                if events & selectors.EVENT_WRITE:
+                    sent = sock.send(state["out"])
+                    state["out"] = state["out"][sent:]
+                    if not state["out"]:
+                        selector.modify(sock, selectors.EVENT_READ, state)
+                    continue
+                chunk = sock.recv(65536)
+                if chunk:
+                    state["in"] += chunk
+                    continue
+            except BlockingIOError:
+                continue
+            except OSError:  # refused or reset: counted as status 0
+                state["in"] = bytearray()
+            latencies.append(time.perf_counter() - state["due"])
+            selector.unregister(sock)
+            sock.close()
+            head = bytes(state["in"][9:12])
+            status = int(head) if head.isdigit() else 0
+            statuses[status] = statuses.get(status, 0) + 1
+            take()
+    selector.close()
+    return latencies, statuses
+
+
+class CpuMeter:
+    """CPU time (user + system, from /proc) spent by a server's worker processes, by this
+    database's PostgreSQL backends and by this process (the load generator) while a block
+    runs: where the CPU of a request goes when they all share the machine's cores."""
+
+    def __init__(self, server_pid: int, database: str):
+        self.server_pid = server_pid
+        self.database = database
+
+    @contextlib.contextmanager
+    def measure(self):
+        spent = _CpuSpent()
+        workers, backends = _children(self.server_pid), _postgres_backends(self.database)
+        before = (_cpu_seconds(workers), _cpu_seconds(backends), time.process_time())
+        yield spent
+        spent.server = _spent(before[0], _cpu_seconds(workers))
+        spent.postgres = _spent(before[1], _cpu_seconds(backends))
+        spent.client = time.process_time() - before[2]
+
+
+class _CpuSpent:
+    server = postgres = client = 0.0
+
+    def per_request(self, requests: int) -> str:
+        ms = [seconds / requests * 1000 for seconds in (self.server, self.postgres, self.client)]
+        return (f"server {ms[0]:.2f} + postgres {ms[1]:.2f} + load generator {ms[2]:.2f}"
+                f" = {sum(ms):.2f}")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return found
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two readings by the processes alive at both."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+
+
+def _postgres_backends(database: str) -> list[int]:
+    """This database's PostgreSQL backends (their title names it); other databases' load
+    (other people's benchmarks on a shared machine) is not counted."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    title = f.read().decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres:") and f" {database} " in title:
+                pids.append(int(entry))
+    return pids

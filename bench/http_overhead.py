@@ -32,7 +32,6 @@ import secrets
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -43,7 +42,7 @@ os.environ["DEBUG"] = "0"  # no query log in memory
 os.environ.setdefault("THROTTLE_USER", "1000000/min")  # as bench/vouchers_bench.py
 
 import django  # noqa: E402
-from common import RoundTrips, free_port  # noqa: E402  (bench/, the script's folder)
+from common import CpuMeter, RoundTrips, drive_http, free_port  # noqa: E402  (bench/, the script's folder)
 
 
 def ensure_database() -> None:
@@ -245,90 +244,9 @@ def profile(token: str, n: int, top: int) -> None:
 # --- 3. gunicorn -------------------------------------------------------------------------
 
 
-def _get(port: int, path: str, token: str) -> tuple[int, float]:
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", path, headers={"Authorization": f"Token {token}"})
-        response = conn.getresponse()
-        response.read()
-        status = response.status
-    finally:
-        conn.close()
-    return status, time.perf_counter() - started
-
-
 def _drive(port: int, token: str, requests: int, clients: int) -> tuple[list[float], dict]:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    lock = threading.Lock()
-    left = [requests]
-
-    def client():
-        while True:
-            with lock:
-                if left[0] <= 0:
-                    return
-                left[0] -= 1
-            status, seconds = _get(port, "/api/v1/me/", token)
-            with lock:
-                latencies.append(seconds)
-                statuses[status] = statuses.get(status, 0) + 1
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, statuses
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
-def _cpu_seconds(pids: list[int]) -> dict[int, float]:
-    ticks = os.sysconf("SC_CLK_TCK")
-    found = {}
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        found[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return found
-
-
-def _spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds used between two readings by the processes alive at both."""
-    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
-
-
-def _postgres_backends(database: str) -> list[int]:
-    """This database's PostgreSQL backends (their title names it); other databases' load
-    (other people's benchmarks on a shared machine) is not counted."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    title = f.read().decode(errors="replace")
-            except OSError:
-                continue
-            if title.startswith("postgres:") and f" {database} " in title:
-                pids.append(int(entry))
-    return pids
+    return drive_http(port, [("GET", "/api/v1/me/", {"Authorization": f"Token {token}"}, b"")]
+                      * requests, clients)
 
 
 def gunicorn(token: str, workers: int, worker_class: str, threads: int, clients: int,
@@ -356,24 +274,20 @@ def gunicorn(token: str, workers: int, worker_class: str, threads: int, clients:
         else:
             raise RuntimeError("gunicorn did not start")
         _drive(port, token, workers * threads * 50, clients)  # warm every worker
-        pids = _children(server.pid)
-        pg = _postgres_backends(settings.DATABASES["default"]["NAME"])
+        meter = CpuMeter(server.pid, settings.DATABASES["default"]["NAME"])
         print(f"\n3. gunicorn: {workers} {worker_class} workers x {threads} thread(s), "
               f"{clients} concurrent closed-loop clients, {requests} x GET /api/v1/me/")
         for label, count, concurrency in (("1 client", min(requests, 500), 1),
                                           (f"{clients} clients", requests, clients)):
-            worker_cpu, pg_cpu = _cpu_seconds(pids), _cpu_seconds(pg)
             began = time.perf_counter()
-            latencies, statuses = _drive(port, token, count, concurrency)
+            with meter.measure() as cpu:
+                latencies, statuses = _drive(port, token, count, concurrency)
             seconds = time.perf_counter() - began
-            worker_cpu = _spent(worker_cpu, _cpu_seconds(pids))
-            pg_cpu = _spent(pg_cpu, _cpu_seconds(pg))
             ordered = sorted(latencies)
             p50 = statistics.median(ordered) * 1000
             p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
             print(f"   {label:<11}{len(ordered) / seconds:>7,.0f} req/s  p50 {p50:6.1f} ms  "
-                  f"p99 {p99:6.1f} ms  workers {worker_cpu / len(ordered) * 1000:.2f} CPU ms/req"
-                  f"  postgres {pg_cpu / len(ordered) * 1000:.2f} CPU ms/req  "
+                  f"p99 {p99:6.1f} ms  CPU ms/req: {cpu.per_request(len(ordered))}  "
                   f"statuses {statuses}")
     finally:
         server.terminate()

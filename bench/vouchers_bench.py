@@ -29,7 +29,6 @@ import secrets
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -41,7 +40,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("THROTTLE_USER", "1000000/min")  # one reviewer token, 20 clients
 
 import django  # noqa: E402
-from common import RoundTrips, free_port  # noqa: E402  (bench/, the script's folder)
+from common import CpuMeter, RoundTrips, drive_http, free_port  # noqa: E402  (bench/, the script's folder)
 
 TARGET_LIFECYCLES_PER_S = 100
 TARGET_P99_MS = 50
@@ -290,64 +289,14 @@ def _prepare_worker(args):
     return made
 
 
-def _request(port: int, path: str, token: str) -> tuple[int, float]:
-    body = b"{}"
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("POST", path, body=body, headers={
-            "Authorization": f"Token {token}", "Content-Type": "application/json"})
-        response = conn.getresponse()
-        response.read()
-        status = response.status
-    finally:
-        conn.close()
-    return status, time.perf_counter() - started
-
-
 def _drive(port: int, jobs: list[tuple[str, str]], clients: int,
            rate: float | None = None) -> tuple[list[float], dict]:
-    """`clients` threads share the jobs.
-
-    Closed loop (`rate` None): each client sends its next request as soon as the last one
-    answered (no think time): this finds the throughput at saturation, and by Little's law
-    its latency is clients / throughput whatever the server does.
-    Open loop (`rate` requests/s in all): request k is due at k / rate seconds; a client
-    takes the next due request, waits until it is due, and its latency is counted from the
-    moment it was due, so time spent queued behind a slow server is counted (no
-    coordinated omission).
-    """
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    lock = threading.Lock()
-    queue = list(reversed(list(enumerate(jobs))))
-    start = time.perf_counter() + 0.05
-
-    def client():
-        while True:
-            with lock:
-                if not queue:
-                    return
-                k, (path, token) = queue.pop()
-            due = None
-            if rate is not None:
-                due = start + k / rate
-                pause = due - time.perf_counter()
-                if pause > 0:
-                    time.sleep(pause)
-            status, seconds = _request(port, path, token)
-            if due is not None:
-                seconds = time.perf_counter() - due
-            with lock:
-                latencies.append(seconds)
-                statuses[status] = statuses.get(status, 0) + 1
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, statuses
+    """POST {} to each (path, token) of `jobs` (common.drive_http: closed loop, or open
+    loop at `rate` requests/s in all)."""
+    requests = [("POST", path, {"Authorization": f"Token {token}",
+                                "Content-Type": "application/json"}, b"{}")
+                for path, token in jobs]
+    return drive_http(port, requests, clients, rate)
 
 
 def _report(name: str, latencies: list[float], statuses: dict, seconds: float) -> None:
@@ -361,6 +310,7 @@ def _report(name: str, latencies: list[float], statuses: dict, seconds: float) -
 
 def bench_http(ids: dict, run: str, claims: int, clients: int, http_workers: int,
                workers: int, serial: int, rate: float) -> None:
+    from django.conf import settings
     from django.db import connections
     from rest_framework.authtoken.models import Token
 
@@ -375,12 +325,11 @@ def bench_http(ids: dict, run: str, claims: int, clients: int, http_workers: int
                     for c in part]
 
     port = free_port()
-    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
          f"127.0.0.1:{port}", "--workers", str(http_workers), "--log-level", "warning",
          "--timeout", "60"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -395,6 +344,7 @@ def bench_http(ids: dict, run: str, claims: int, clients: int, http_workers: int
             raise RuntimeError("gunicorn did not start")
         # warm every worker (imports, connections) before measuring
         _drive(port, [("/api/v1/me/", "x")] * (http_workers * 4), http_workers * 2)
+        meter = CpuMeter(server.pid, settings.DATABASES["default"]["NAME"])
 
         print(f"\n3. HTTP: gunicorn, {http_workers} workers on 127.0.0.1; per endpoint: one "
               f"client alone; {clients} clients offering {rate:g} requests/s in all (open "
@@ -411,8 +361,10 @@ def bench_http(ids: dict, run: str, claims: int, clients: int, http_workers: int
                     (f"{name} x{clients}", jobs[serial + rest // 2:], clients, None))
             for label, part, n, offered in runs:
                 began = time.perf_counter()
-                latencies, statuses = _drive(port, part, n, offered)
+                with meter.measure() as cpu:
+                    latencies, statuses = _drive(port, part, n, offered)
                 _report(label, latencies, statuses, time.perf_counter() - began)
+                print(f"   {'':<12} CPU ms per request: {cpu.per_request(len(part))}")
     finally:
         server.terminate()
         try:
