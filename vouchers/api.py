@@ -17,7 +17,7 @@ from accounts.models import Role
 from accounts.permissions import IsEnterprise, IsFinance, IsProvider, IsReviewer, role_required
 from accounts.selectors import organization_get_visible
 from accounts.serializers import OrganizationOutput
-from core.serializers import represent
+from core.serializers import represent, validated
 from vouchers import selectors, services
 from vouchers.filters import ApplicationFilter, ClaimFilter, ProgrammeFilter, VoucherFilter
 from vouchers.models import Application, Claim, Programme, Voucher
@@ -45,9 +45,7 @@ Readers = role_required(*Role.values, active_member=False)
 
 
 def _valid(serializer_class, request):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    return validated(serializer_class, request.data)
 
 
 class _ListApi(GenericAPIView):

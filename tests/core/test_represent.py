@@ -1,15 +1,23 @@
-"""core.serializers.represent: what `.data` gives, from fields built once per process."""
+"""core.serializers: what `.data` and `is_valid` give, from fields built once per process."""
 
 import pytest
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 
 from accounts.serializers import OrganizationOutput
 from core import serializers as core_serializers
-from core.serializers import represent, represent_many
+from core.serializers import represent, represent_many, validated
 from tests.factories import ShareholdingFactory, member_user, staff_user
 from tests.vouchers.conftest import issue, make_enterprise, make_programme, make_provider, submit
-from vouchers.serializers import ApplicationOutput, ClaimOutput, ProgrammeOutput
+from vouchers.serializers import (
+    ApplicationOutput,
+    ClaimInput,
+    ClaimOutput,
+    ProgrammeOutput,
+    ReasonOptionalInput,
+    ReasonRequiredInput,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +102,50 @@ def test_hyperlinked_fields_are_refused(fresh):
 
     with pytest.raises(TypeError, match="hyperlinked"):
         represent(Linked, object())
+
+
+def _is_valid_result(serializer_class, data):
+    serializer = serializer_class(data=data)
+    try:
+        serializer.is_valid(raise_exception=True)
+    except ValidationError as exc:
+        return ("invalid", exc.detail)
+    return ("valid", dict(serializer.validated_data))
+
+
+@pytest.mark.parametrize("data", [
+    {},
+    {"reason": "发票与合同不符"},
+    {"voucher": "X", "category": "testing", "contract_number": "HT-1",
+     "contract_date": "2026-11-25", "invoice_number": "F1", "invoice_amount": "2000.00",
+     "amount": "1000.00"},
+    {"voucher": "X", "category": "nope", "amount": "1000.001", "contract_date": "tomorrow"},
+    {"reason": "x" * 501},
+    [],
+    None,
+], ids=["empty", "reason", "claim", "bad-claim", "too-long", "list", "null"])
+@pytest.mark.parametrize("serializer_class", [ReasonRequiredInput, ReasonOptionalInput,
+                                              ClaimInput])
+def test_validated_gives_what_is_valid_gives(serializer_class, data):
+    try:
+        got = ("valid", dict(validated(serializer_class, data)))
+    except ValidationError as exc:
+        got = ("invalid", exc.detail)
+    assert got == _is_valid_result(serializer_class, data)
+
+
+def test_input_fields_are_built_once(fresh, monkeypatch):
+    built = []
+    original = ReasonRequiredInput.get_fields
+
+    def counting(self):
+        built.append(1)
+        return original(self)
+
+    monkeypatch.setattr(ReasonRequiredInput, "get_fields", counting)
+    for _ in range(3):
+        assert validated(ReasonRequiredInput, {"reason": "重复发票"}) == {"reason": "重复发票"}
+    assert len(built) == 1
+    with pytest.raises(ValidationError):
+        validated(ReasonRequiredInput, {})  # invalid data takes DRF's own path (a new copy)
+    assert len(built) == 2

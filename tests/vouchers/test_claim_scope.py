@@ -1,8 +1,11 @@
-"""claim_for_action (raw SQL on the hot path) scopes exactly as claims_visible_to does."""
+"""A claim action finds its claim (claim_for_action's stub, locked by the service in one
+statement) exactly in the scope claims_visible_to gives the caller."""
 
 import uuid
 
 import pytest
+
+from django.db import transaction
 
 from core.errors import DomainError
 from tests.factories import member_user, staff_user
@@ -14,15 +17,22 @@ from tests.vouchers.conftest import (
     submit,
 )
 from vouchers import selectors
+from vouchers.services.claims import _lock
 
 pytestmark = pytest.mark.django_db
 
 
 def outcome(call):
     try:
-        return call().pk
+        with transaction.atomic():
+            return call().pk
     except DomainError as exc:
         return exc.code
+
+
+def locked_for_action(user, public_id):
+    """What a claim action's service works on: the stub, locked."""
+    return _lock(selectors.claim_for_action(user, public_id))
 
 
 def test_claim_for_action_matches_the_orm_scope_for_every_kind_of_user():
@@ -41,7 +51,7 @@ def test_claim_for_action_matches_the_orm_scope_for_every_kind_of_user():
         for public_id in ids:
             expected = outcome(lambda u=user, p=public_id: selectors.get_for_action(
                 selectors.claims_visible_to(u), p, what="claim"))
-            assert outcome(lambda u=user, p=public_id: selectors.claim_for_action(u, p)) == \
+            assert outcome(lambda u=user, p=public_id: locked_for_action(u, p)) == \
                 expected, (user.username, public_id)
             seen.add(expected)
     assert seen == {claim.pk, "not_found"}

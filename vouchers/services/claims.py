@@ -282,10 +282,14 @@ def _lock(claim: Claim, *, for_approval: bool = False) -> Claim:
     here are current: approval decides "exhausted" without another query.
     (Raw SQL through core.rows: this runs on every confirm and approval; see docs/performance.md.)
     """
+    by_public_id = claim.pk is None  # a stub from selectors.claim_for_action
+    key = _public_id_value(claim.public_id) if by_public_id else claim.pk
     with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(for_approval, connection.vendor), [claim.pk])
+        cursor.execute(_lock_sql(for_approval, connection.vendor, by_public_id), [key])
         row = cursor.fetchone()
     if row is None:
+        if by_public_id:
+            raise DomainError("not_found", "No such claim.")
         raise Claim.DoesNotExist(f"claim {claim.pk}")
     models = _LOCK_MODELS + ((Account,) if for_approval else ())
     instances, offset = [], 0
@@ -293,6 +297,8 @@ def _lock(claim: Claim, *, for_approval: bool = False) -> Claim:
         instances.append(rows.build(model, row, offset))
         offset += rows.width(model)
     locked, voucher, programme, provider, enterprise, position, *account = instances
+    if by_public_id and not _in_scope(claim, locked):
+        raise DomainError("not_found", "No such claim.")  # rolled back with the lock
     voucher.programme = programme
     if account:
         voucher.account = account[0]
@@ -304,8 +310,18 @@ def _lock(claim: Claim, *, for_approval: bool = False) -> Claim:
 _LOCK_MODELS = (Claim, Voucher, Programme, Organization, Organization, ProviderProgramme)
 
 
+def _public_id_value(public_id):
+    return Claim._meta.get_field("public_id").get_db_prep_value(public_id, connection)
+
+
+def _in_scope(stub: Claim, locked: Claim) -> bool:
+    """The stub's scope (its enterprise or provider, if set) holds for the locked row."""
+    return all(getattr(stub, column) in (None, getattr(locked, column))
+               for column in ("enterprise_id", "provider_id"))
+
+
 @functools.cache
-def _lock_sql(for_approval: bool, vendor: str) -> str:
+def _lock_sql(for_approval: bool, vendor: str, by_public_id: bool = False) -> str:
     aliases = ("c", "v", "p", "pr", "e", "pp") + (("a",) if for_approval else ())
     models = _LOCK_MODELS + ((Account,) if for_approval else ())
     selected = ", ".join(rows.columns(m, a) for m, a in zip(models, aliases, strict=True))
@@ -318,7 +334,8 @@ def _lock_sql(for_approval: bool, vendor: str) -> str:
         " JOIN accounts_organization pr ON pr.id = c.provider_id"
         " JOIN accounts_organization e ON e.id = c.enterprise_id"
         " JOIN vouchers_providerprogramme pp ON pp.id = c.provider_programme_id"
-        f"{account} WHERE c.id = %s" + rows.lock_clause(*locked)
+        f"{account} WHERE c.{'public_id' if by_public_id else 'id'} = %s"
+        + rows.lock_clause(*locked)
     )
 
 
