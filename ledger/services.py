@@ -20,9 +20,12 @@ How a write happens (docs/ledger.md has the full story):
      it inserted per account, locks those accounts in id order (a CTE with ORDER BY id FOR
      UPDATE), updates each once with the limit flags in the WHERE clause, and raises
      (SQLSTATE LE001) if an account's UPDATE matched nothing. A top-level `journal_post`,
-     `transfer` or `batch_post` runs that statement on its own in autocommit mode: one
-     round trip, and PostgreSQL commits or rolls back the whole statement. Nested in the
-     caller's transaction, it runs inside a savepoint.
+     `transfer`, `batch_post`, `pending_post` or `pending_void` runs that statement on its
+     own in autocommit mode: one round trip, and PostgreSQL commits or rolls back the whole
+     statement. Nested in the caller's transaction, it runs inside a savepoint. A hold's
+     resolution reads the hold in that same statement (`_PG_RESOLVE`); why it wrote
+     nothing (a replay, a hold already resolved, a request the hold cannot take) is worked
+     out afterwards, and only then.
    - SQLite (one writer at a time): the same UPDATEs from Python, then the entries, then
      the journal row, whose insert trigger seals it (see migration 0002).
 3. A database refusal of an invariant (CHECK constraint, trigger) is a bug: logged at
@@ -440,7 +443,13 @@ def _resolve(*, key, pending, resolution, amount, actor, memo, metadata, effecti
     )
 
     def write() -> Journal:
-        # One read: the hold and its entries. A replay of `key`, or a hold already resolved,
+        if connection.vendor == "postgresql":
+            return _pg_resolve(
+                key=key, digest=digest, pending_id=pending_id, resolution=resolution,
+                amount=amount, actor=actor, memo=memo, metadata=metadata,
+                effective_date=effective_date, kind=kind,
+            )
+        # SQLite: one read, the hold and its entries. A replay of `key`, or a hold resolved,
         # is answered by the write itself (its unique keys), then explained.
         with connection.cursor() as cursor:
             cursor.execute(_HOLD_SQL, [pending_id])
@@ -460,13 +469,7 @@ def _resolve(*, key, pending, resolution, amount, actor, memo, metadata, effecti
                 except InvalidJournal as exc:
                     problem = exc
         if problem is not None:
-            # a replay answers as a replay, a resolved hold as resolved, before the problem
-            existing = _replay(key, digest)
-            if existing is not None:
-                return existing
-            if rows:
-                _refuse_resolved(pending_id)
-            raise problem
+            return _explain(problem, key, digest, pending_id, found=bool(rows))
         plan = _Plan(
             key=key,
             digest=digest,
@@ -481,7 +484,9 @@ def _resolve(*, key, pending, resolution, amount, actor, memo, metadata, effecti
         )
         return _write_one(plan)
 
-    return _run(write, savepoint=savepoint)
+    # On PostgreSQL `write` is one statement (the diagnosis reads run only after it
+    # wrote nothing): at top level it runs alone in autocommit, as journal_post does.
+    return _run(write, single_statement=True, savepoint=savepoint)
 
 
 _HOLD_SQL = """
@@ -497,19 +502,41 @@ def _refuse_resolved(pending_id: int) -> None:
         raise PendingAlreadyResolved(pending_id, done[0])
 
 
-def _posted_part(pending_id: int, held: list[tuple[int, str, int]], amount: int | None):
-    total = sum(amt for _, side, amt in held if side == "debit")
+def _explain(problem: Exception, key: str, digest: str, pending_id: int, *,
+             found: bool) -> Journal:
+    """A resolution that cannot be written: a replay of `key` answers as a replay, a hold
+    already resolved as resolved (`found`: the hold exists), before `problem` is raised."""
+    existing = _replay(key, digest)
+    if existing is not None:
+        return existing
+    if found:
+        _refuse_resolved(pending_id)
+    raise problem
+
+
+def _partial_refusal(pending_id: int, legs: int, total: int, amount: int | None):
+    """Why `amount` of a hold of `legs` legs holding `total` fen cannot be posted, or None."""
     if amount is None or amount == total:
-        return [(a, s, amt, False, False) for a, s, amt in held]
+        return None
     if amount > total:
-        raise InvalidJournal(
+        return InvalidJournal(
             f"cannot post {amount} fen of pending journal {pending_id}: it holds {total} fen"
         )
-    if len(held) != 2:
-        raise InvalidJournal(
-            f"pending journal {pending_id} has {len(held)} legs; only a two-leg hold can be "
+    if legs != 2:
+        return InvalidJournal(
+            f"pending journal {pending_id} has {legs} legs; only a two-leg hold can be "
             "posted partially"
         )
+    return None
+
+
+def _posted_part(pending_id: int, held: list[tuple[int, str, int]], amount: int | None):
+    total = sum(amt for _, side, amt in held if side == "debit")
+    refusal = _partial_refusal(pending_id, len(held), total, amount)
+    if refusal is not None:
+        raise refusal
+    if amount is None or amount == total:
+        return [(a, s, amt, False, False) for a, s, amt in held]
     return [(a, s, amount, False, False) for a, s, _ in held]
 
 
@@ -740,6 +767,120 @@ def _pg_write_one(plan: _Plan) -> Journal:
     if plan.key in replayed:
         return replayed[plan.key]
     raise _taken(plan)  # the key is free: the hold or the reversal was taken
+
+
+# A hold's resolution on PostgreSQL, in one statement that reads the hold itself: `h` the
+# hold's header and `held` its entries (by id); `ok` is one row when the request fits the
+# hold (it is a hold with entries; a post is full, or below what it holds on a two-leg hold;
+# an explicit effective date is not before the hold's); the journal is inserted from `ok`
+# (ON CONFLICT DO NOTHING: a replay of the key, or a second resolution of the hold, inserts
+# nothing), then its entries from `held` (release legs mirroring the hold, then for a post
+# the posted legs of the full or partial amount, in the hold's entry order) and the balances
+# as for any journal. The last columns describe the hold as read, so that Python can say
+# why nothing was written without reading it again.
+_PG_RESOLVE = f"""
+WITH r AS (
+    SELECT %s::varchar AS resolution, %s::bigint AS amount, %s::varchar AS kind,
+           %s::date AS day, %s::boolean AS day_given
+), h AS (
+    SELECT j.id, j.pending, j.kind, j.effective_date
+    FROM ledger_journal j WHERE j.id = %s::bigint
+), held AS (
+    SELECT e.id, e.account_id, e.side, e.amount
+    FROM h JOIN ledger_entry e ON e.journal_id = h.id
+), t AS (
+    SELECT count(*) AS n,
+           coalesce(sum(amount) FILTER (WHERE side = 'debit'), 0)::bigint AS total
+    FROM held
+), ok AS (
+    SELECT h.id, coalesce(r.kind, h.kind) AS kind,
+        CASE WHEN r.day_given THEN r.day ELSE greatest(r.day, h.effective_date) END AS day,
+        r.resolution = 'post' AS posts,
+        CASE WHEN r.amount = t.total THEN NULL ELSE r.amount END AS partial
+    FROM r, h, t
+    WHERE h.pending AND t.n > 0
+      AND (r.amount IS NULL OR r.amount = t.total OR (r.amount < t.total AND t.n = 2))
+      AND (NOT r.day_given OR r.day >= h.effective_date)
+), j AS (
+    INSERT INTO ledger_journal (public_id, idempotency_key, request_digest, kind,
+        effective_date, actor, memo, metadata, pending, resolves_id, resolution,
+        reverses_id, created_at)
+    SELECT %s::uuid, %s::varchar, %s::varchar, ok.kind, ok.day, %s::varchar, %s::text,
+        %s::jsonb, false, ok.id, r.resolution, NULL, %s::timestamptz
+    FROM ok, r
+    ON CONFLICT DO NOTHING
+    RETURNING id, kind, effective_date
+), e AS (
+    INSERT INTO ledger_entry (journal_id, account_id, side, amount, pending, release)
+    SELECT j.id, x.account_id, x.side, x.amount, x.pending, x.release
+    FROM j, (
+        SELECT 0 AS part, held.id AS n, held.account_id, held.side, held.amount,
+               true AS pending, true AS release
+        FROM held
+        UNION ALL
+        SELECT 1, held.id, held.account_id, held.side, coalesce(ok.partial, held.amount),
+               false, false
+        FROM held, ok WHERE ok.posts
+    ) AS x
+    ORDER BY x.part, x.n
+    RETURNING account_id, side, amount, pending, release
+{_PG_BALANCES}
+SELECT (SELECT id FROM j), (SELECT kind FROM j), (SELECT effective_date FROM j),
+       {_PG_BREACH},
+       (SELECT pending FROM h), (SELECT effective_date FROM h), t.n, t.total
+FROM t
+"""  # noqa: S608  (constant SQL)
+
+
+def _pg_resolve(*, key, digest, pending_id, resolution, amount, actor, memo, metadata,
+                effective_date, kind) -> Journal:
+    """Post or void a hold in one statement (`_PG_RESOLVE`); the hold is read only by it.
+
+    When it wrote nothing, the hold as it read it says why, in the order of the portable
+    path: no such hold, not a hold, an amount it cannot post (each answered first as a
+    replay, then as already resolved); an effective date before the hold's; then a replay
+    of the key, or a second resolution of the hold (the ON CONFLICT cases).
+    """
+    today = timezone.localdate()
+    plan = _Plan(
+        key=key,
+        digest=digest,
+        kind=kind or "",
+        effective_date=effective_date or today,
+        actor=actor,
+        memo=memo,
+        metadata=metadata,
+        entries=[],
+        resolves_id=pending_id,
+        resolution=resolution,
+    )
+    params = [
+        resolution, amount, kind or None, plan.effective_date, effective_date is not None,
+        pending_id, plan.public_id, key, digest, actor, memo, json.dumps(metadata),
+        plan.created_at,
+    ]
+    try:
+        (journal_id, written_kind, written_date, _, is_pending, hold_date, legs,
+         total) = _pg_fetchone(_PG_RESOLVE, params)
+    except IntegrityError as exc:
+        raise _invariant_broken(exc, [plan]) from exc
+    if journal_id is not None:
+        plan.kind, plan.effective_date = written_kind, written_date
+        return plan.journal(journal_id)
+    problem = None
+    if not legs:
+        problem = InvalidJournal(f"no journal with id {pending_id}")
+    elif not is_pending:
+        problem = InvalidJournal(f"journal {pending_id} is not pending")
+    elif resolution == Resolution.POST:
+        problem = _partial_refusal(pending_id, legs, total, amount)
+    if problem is not None:
+        return _explain(problem, key, digest, pending_id, found=bool(legs))
+    _date_not_before(effective_date, hold_date)  # an effective date before the hold's
+    replayed = _replays([plan])
+    if key in replayed:
+        return replayed[key]
+    raise _taken(plan)  # the key is free: the hold was resolved first
 
 
 def _pg_fetchone(sql: str, params: list):
