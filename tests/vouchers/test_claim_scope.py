@@ -4,7 +4,6 @@ statement) exactly in the scope claims_visible_to gives the caller."""
 import uuid
 
 import pytest
-
 from django.db import transaction
 
 from core.errors import DomainError
