@@ -24,6 +24,7 @@ How an event is appended:
 Either way the hash is audit.chain's, which `audit_verify` recomputes.
 """
 
+import functools
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,8 +49,13 @@ def _actor_fields(actor) -> tuple[int | None, str]:
 # would cost two round trips and protect nothing (a failed append fails the whole change).
 @transaction.atomic(savepoint=False)
 def audit_record(*, actor, action: str, object_type: str, object_id, before=None,
-                 after=None) -> AuditEvent:
-    """Append one event. `actor` is a user, a label such as 'system', or None."""
+                 after=None, write: rows.Update | None = None) -> AuditEvent:
+    """Append one event. `actor` is a user, a label such as 'system', or None.
+
+    `write`: the change the event records (a `core.rows.Update`), made in the same
+    statement on PostgreSQL (one round trip for both: every claim action ends with one),
+    just before the append elsewhere.
+    """
     actor_id, actor_label = _actor_fields(actor)
     fields = {
         "occurred_at": datetime.now(UTC),
@@ -62,7 +68,9 @@ def audit_record(*, actor, action: str, object_type: str, object_id, before=None
         "after": canonical(after),
     }
     if connection.vendor == "postgresql":
-        return _pg_append(fields)
+        return _pg_append(fields, write)
+    if write is not None:
+        write.run()
     return _orm_append(fields)
 
 
@@ -110,12 +118,12 @@ def _orm_append(fields: dict, *, lane: int | None = None) -> AuditEvent:
 # drawn when the INSERT runs, after the head's lock is held, so within a lane ids rise
 # with seq (audit_verify checks it).
 _PG_APPEND = f"""
-WITH head AS (
+WITH {{write}}head AS (
     UPDATE audit_auditchainhead
     SET seq = seq + 1,
         prev_hash = hash,
         hash = encode(sha256(convert_to(
-            %s::text || hash || '","seq":' || (seq + 1)::text || '}}', 'UTF8')), 'hex')
+            %s::text || hash || '","seq":' || (seq + 1)::text || '}}}}', 'UTF8')), 'hex')
     WHERE lane = mod(txid_current(), {AUDIT_LANES})
     RETURNING lane, seq, prev_hash, hash
 )
@@ -124,8 +132,18 @@ INSERT INTO audit_auditevent (lane, seq, occurred_at, actor_id, actor, action, o
 SELECT head.lane, head.seq, %s::timestamptz, %s::bigint, %s::varchar, %s::varchar,
     %s::varchar, %s::varchar, %s::jsonb, %s::jsonb, head.prev_hash, head.hash
 FROM head
-RETURNING id, lane, seq, prev_hash, hash
+RETURNING id, lane, seq, prev_hash, hash{{written}}
 """  # noqa: S608  (constant SQL)
+
+
+@functools.cache
+def _pg_append_sql(write_sql: str | None) -> str:
+    """_PG_APPEND, with `write_sql` (an UPDATE) as a data-modifying CTE whose row count
+    comes back last. PostgreSQL runs such a CTE exactly once whether or not it is read."""
+    if write_sql is None:
+        return _PG_APPEND.format(write="", written="")
+    return _PG_APPEND.format(write=f"written AS ({write_sql} RETURNING 1),\n",
+                             written=", (SELECT count(*) FROM written)")
 
 
 def _jsonb(value) -> str | None:
@@ -133,18 +151,23 @@ def _jsonb(value) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _pg_append(fields: dict) -> AuditEvent:
+def _pg_append(fields: dict, write: rows.Update | None = None) -> AuditEvent:
     params = [
         hash_prefix(**fields),
         fields["occurred_at"], fields["actor_id"], fields["actor"], fields["action"],
         fields["object_type"], fields["object_id"],
         _jsonb(fields["before"]), _jsonb(fields["after"]),
     ]
-    row = rows.fetchone_prepared(_PG_APPEND, params)
-    if row is None:  # no head row to update
+    if write is not None:
+        params = [*write.params, *params]
+    sql = _pg_append_sql(write.sql if write is not None else None)
+    row = rows.fetchone_prepared(sql, params)
+    if row is None:  # no head row to update (and so nothing written either)
         _ensure_heads()
-        row = rows.fetchone_prepared(_PG_APPEND, params)
-    event_id, lane, seq, prev_hash, digest = row
+        row = rows.fetchone_prepared(sql, params)
+    event_id, lane, seq, prev_hash, digest, *written = row
+    if write is not None:
+        write.check(written[0])
     event = AuditEvent(id=event_id, lane=lane, seq=seq, prev_hash=prev_hash, hash=digest,
                        **fields)
     event._state.adding = False

@@ -72,19 +72,35 @@ def lock_clause(*aliases: str) -> str:
     return " FOR NO KEY UPDATE OF " + ", ".join(aliases)
 
 
+class Update:
+    """`instance.save(update_fields=fields)` as one UPDATE by primary key, not yet run:
+    run it alone (`run`), or hand it to a statement that runs it with its own work
+    (audit.services.audit_record(write=…): a state change and its audit event in one)."""
+
+    def __init__(self, instance: Model, fields: list[str]):
+        model = type(instance)
+        self.model, self.pk = model, instance.pk
+        self.sql = _update_sql(model, tuple(fields))
+        self.params = []
+        for name in fields:
+            field = model._meta.get_field(name)
+            self.params.append(field.get_db_prep_save(field.pre_save(instance, False),
+                                                      connection))
+        self.params.append(instance.pk)
+
+    def run(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            self.check(cursor.rowcount)
+
+    def check(self, rowcount: int) -> None:
+        if rowcount != 1:
+            raise self.model.DoesNotExist(f"{self.model.__name__} {self.pk} was not updated")
+
+
 def update(instance: Model, fields: list[str]) -> None:
     """`instance.save(update_fields=fields)` in one prepared-once UPDATE by primary key."""
-    model = type(instance)
-    sql = _update_sql(model, tuple(fields))
-    params = []
-    for name in fields:
-        field = model._meta.get_field(name)
-        params.append(field.get_db_prep_save(field.pre_save(instance, False), connection))
-    params.append(instance.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if cursor.rowcount != 1:
-            raise model.DoesNotExist(f"{model.__name__} {instance.pk} was not updated")
+    Update(instance, fields).run()
 
 
 @functools.cache

@@ -57,7 +57,6 @@ def change_status(machine: StateMachine, obj, action: str, *, actor, fields: Ite
     """Move `obj` by `action`, save it (status + `fields`) and append the audit event."""
     before = obj.status
     obj.status = machine.target(action, before)
-    rows.update(obj, ["status", *fields])
     audit_record(
         actor=actor,
         action=f"{machine.entity}.{action}",
@@ -65,6 +64,7 @@ def change_status(machine: StateMachine, obj, action: str, *, actor, fields: Ite
         object_id=machine.public_id(obj),
         before={"status": before},
         after={"status": obj.status, **(after or {})},
+        write=rows.Update(obj, ["status", *fields]),  # saved by the append's statement
     )
     return obj.status
 
