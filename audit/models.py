@@ -25,13 +25,15 @@ class AuditEvent(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)  # unique: see Meta
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
         constraints = [
             models.UniqueConstraint(fields=["lane", "seq"], name="audit_event_lane_seq_unique"),
+            # Not unique=True, which would add an unused LIKE (varchar_pattern_ops) index.
+            models.UniqueConstraint(fields=["hash"], name="audit_auditevent_hash_key"),
         ]
 
     def __str__(self):

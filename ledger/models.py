@@ -100,7 +100,8 @@ class Account(models.Model):
 class Journal(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     #: chosen by the client; a retry with the same key and request changes nothing
-    idempotency_key = models.CharField(max_length=255, unique=True)
+    #: (unique: the UniqueConstraint in Meta, the ON CONFLICT arbiter of the write)
+    idempotency_key = models.CharField(max_length=255)
     request_digest = models.CharField(max_length=64)
     kind = models.CharField(max_length=64)
     effective_date = models.DateField()
@@ -135,6 +136,10 @@ class Journal(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
+            # Not unique=True, which would add an unused LIKE (varchar_pattern_ops) index.
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="ledger_journal_idempotency_key_key"
+            ),
             # Partial: most journals resolve and reverse nothing, and pay for no index entry.
             models.UniqueConstraint(
                 fields=["resolves"],

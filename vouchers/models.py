@@ -232,9 +232,17 @@ class Claim(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="claims")
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="claims")
-    provider = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="claims")
-    enterprise = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    # programme, provider, enterprise: no index of their own; the (x, status) indexes in
+    # Meta lead with the same column and serve lookups (and PROTECT checks) by it alone
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="claims", db_index=False
+    )
+    provider = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="claims", db_index=False
+    )
+    enterprise = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     provider_programme = models.ForeignKey(
         ProviderProgramme, on_delete=models.PROTECT, related_name="claims"
     )
@@ -242,8 +250,9 @@ class Claim(models.Model):
     contract_number = models.CharField(max_length=100)
     contract_date = models.DateField()
     invoice_number = models.CharField(max_length=64)
-    #: upper-case, without spaces or dashes: unique across every claim ever made
-    invoice_number_normalised = models.CharField(max_length=64, unique=True)
+    #: upper-case, without spaces or dashes: unique across every claim ever made (the
+    #: UniqueConstraint in Meta; services.claims maps its violation to duplicate_invoice)
+    invoice_number_normalised = models.CharField(max_length=64)
     invoice_amount = models.BigIntegerField()
     amount = models.BigIntegerField()
     #: the enterprise's class on the contract date and the ratio that gave the ceiling
@@ -287,6 +296,13 @@ class Claim(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__gt=0) & Q(amount__lte=F("invoice_amount")),
                 name="claim_amount_within_invoice",
+            ),
+            # A constraint rather than unique=True: same UNIQUE, same name as before, but
+            # no second (varchar_pattern_ops) index for LIKE, which nothing uses. The name
+            # must keep containing the column name (services.claims matches it).
+            models.UniqueConstraint(
+                fields=["invoice_number_normalised"],
+                name="vouchers_claim_invoice_number_normalised_key",
             ),
         ]
 
