@@ -636,7 +636,7 @@ _PG_BALANCES = """
     FROM e GROUP BY account_id
 ), locked AS (
     SELECT a.id FROM ledger_account a WHERE a.id IN (SELECT account_id FROM d)
-    ORDER BY a.id FOR UPDATE
+    ORDER BY a.id FOR NO KEY UPDATE
 ), u AS (
     UPDATE ledger_account a SET
         debits_posted = a.debits_posted + d.dp,
