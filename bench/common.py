@@ -41,7 +41,7 @@ def drive_http(port: int, requests: list[tuple[str, str, dict, bytes]], clients:
     """Send `requests` (method, path, headers, body) to 127.0.0.1:`port` from `clients`
     concurrent clients; returns (latencies in seconds, {status: count}).
 
-    One thread and non-blocking sockets, a new connection per request (gunicorn's sync
+    One thread and non-blocking sockets, a new connection per request (the server's
     workers close after each): 20 Python threads with http.client cost ~0.3 ms of CPU per
     request on the cores the server shares, and the time a thread waits for the GIL after
     its answer arrived was counted as server latency.
@@ -54,6 +54,7 @@ def drive_http(port: int, requests: list[tuple[str, str, dict, bytes]], clients:
     that moment, so time spent queued behind a slow server is counted (no coordinated
     omission).
     """
+    import gc
     import heapq
     import selectors
     import time
@@ -89,43 +90,55 @@ def drive_http(port: int, requests: list[tuple[str, str, dict, bytes]], clients:
         selector.register(sock, selectors.EVENT_WRITE,
                           {"out": memoryview(message), "in": bytearray(), "due": due})
 
-    for _ in range(clients):
-        take()
-    while waiting or selector.get_map():
-        now = time.perf_counter()
-        if now > deadline:
-            raise TimeoutError(f"{len(latencies)} of {len(requests)} answered in time")
-        while waiting and waiting[0][0] <= now:
-            due, k = heapq.heappop(waiting)
-            send(k, due)
-        if not selector.get_map():  # every client is pausing until its request is due
-            time.sleep(max(0.0, waiting[0][0] - time.perf_counter()))
-            continue
-        pause = max(0.0, waiting[0][0] - now) if waiting else 1.0
-        for key, events in selector.select(pause):
-            sock, state = key.fileobj, key.data
-            try:
-                if events & selectors.EVENT_WRITE:
-                    sent = sock.send(state["out"])
-                    state["out"] = state["out"][sent:]
-                    if not state["out"]:
-                        selector.modify(sock, selectors.EVENT_READ, state)
-                    continue
-                chunk = sock.recv(65536)
-                if chunk:
-                    state["in"] += chunk
-                    continue
-            except BlockingIOError:
-                continue
-            except OSError:  # refused or reset: counted as status 0
-                state["in"] = bytearray()
-            latencies.append(time.perf_counter() - state["due"])
-            selector.unregister(sock)
-            sock.close()
-            head = bytes(state["in"][9:12])
-            status = int(head) if head.isdigit() else 0
-            statuses[status] = statuses.get(status, 0) + 1
+    def run() -> None:
+        for _ in range(clients):
             take()
+        while waiting or selector.get_map():
+            now = time.perf_counter()
+            if now > deadline:
+                raise TimeoutError(f"{len(latencies)} of {len(requests)} answered in time")
+            while waiting and waiting[0][0] <= now:
+                due, k = heapq.heappop(waiting)
+                send(k, due)
+            if not selector.get_map():  # every client is pausing until its request is due
+                time.sleep(max(0.0, waiting[0][0] - time.perf_counter()))
+                continue
+            pause = max(0.0, waiting[0][0] - now) if waiting else 1.0
+            for key, events in selector.select(pause):
+                sock, state = key.fileobj, key.data
+                try:
+                    if events & selectors.EVENT_WRITE:
+                        sent = sock.send(state["out"])
+                        state["out"] = state["out"][sent:]
+                        if not state["out"]:
+                            selector.modify(sock, selectors.EVENT_READ, state)
+                        continue
+                    chunk = sock.recv(65536)
+                    if chunk:
+                        state["in"] += chunk
+                        continue
+                except BlockingIOError:
+                    continue
+                except OSError:  # refused or reset: counted as status 0
+                    state["in"] = bytearray()
+                latencies.append(time.perf_counter() - state["due"])
+                selector.unregister(sock)
+                sock.close()
+                head = bytes(state["in"][9:12])
+                status = int(head) if head.isdigit() else 0
+                statuses[status] = statuses.get(status, 0) + 1
+                take()
+
+    # No garbage collection while measuring: a full collection of this process (Django
+    # loaded, thousands of requests queued) pauses it ~20-40 ms, and every answer that
+    # arrives meanwhile (one per client) would be timed that much late.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        run()
+    finally:
+        if collecting:
+            gc.enable()
     selector.close()
     return latencies, statuses
 
@@ -145,6 +158,9 @@ class CpuMeter:
         workers, backends = _children(self.server_pid), _postgres_backends(self.database)
         before = (_cpu_seconds(workers), _cpu_seconds(backends), time.process_time())
         yield spent
+        # Read the processes again: a worker or backend may have been replaced meanwhile
+        # (uWSGI's harakiri, Django's CONN_MAX_AGE reconnecting); new ones count whole.
+        workers, backends = _children(self.server_pid), _postgres_backends(self.database)
         spent.server = _spent(before[0], _cpu_seconds(workers))
         spent.postgres = _spent(before[1], _cpu_seconds(backends))
         spent.client = time.process_time() - before[2]
@@ -187,8 +203,9 @@ def _cpu_seconds(pids: list[int]) -> dict[int, float]:
 
 
 def _spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds used between two readings by the processes alive at both."""
-    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+    """CPU seconds used between two readings: by the processes alive at both, and all of
+    it for those that started in between (a process that ended in between is lost)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def _postgres_backends(database: str) -> list[int]:
@@ -205,3 +222,41 @@ def _postgres_backends(database: str) -> list[int]:
             if title.startswith("postgres:") and f" {database} " in title:
                 pids.append(int(entry))
     return pids
+
+
+@contextlib.contextmanager
+def production_server(processes: int, environ: dict | None = None):
+    """uWSGI with the production config (config/uwsgi.ini), `processes` workers, on a free
+    loopback port, started and answering /healthz; stopped on exit. Yields (port, pid)."""
+    import http.client
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    port = free_port()
+    env = {**os.environ, **(environ or {}), "UWSGI_HTTP_SOCKET": f"127.0.0.1:{port}",
+           "UWSGI_PROCESSES": str(processes)}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "uwsgi"), "--ini",
+                               "config/uwsgi.ini"], cwd=root, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline or server.poll() is not None:
+                raise RuntimeError("uWSGI did not start (config/uwsgi.ini)")
+            time.sleep(0.2)
+        yield port, server.pid
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -2,8 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kjcxq_bench .venv/bin/python \
         bench/http_overhead.py [--requests 2000] [--profile] [--log-level WARNING] \
-        [--gunicorn] [--gunicorn-workers 4] [--worker-class sync] [--threads 1] \
-        [--clients 20] [--http-requests 4000]
+        [--server] [--processes 3] [--clients 20] [--http-requests 4000]
 
 1. In process (django.test.Client, the whole middleware stack): per request CPU ms, wall
    ms, ORM statements (an execute wrapper) and database round trips (every psycopg
@@ -14,10 +13,10 @@
      - POST /api/v1/me/ replaying that key.
 2. `--profile`: cProfile of the GET, top functions by own time and the time spent under
    each middleware and in DRF's dispatch stages.
-3. `--gunicorn`: GET /api/v1/me/ through gunicorn on 127.0.0.1 (a new connection per
-   request, as bench/vouchers_bench.py does), `--clients` concurrent closed-loop clients;
-   requests/s, p50/p99 and CPU ms per request of the gunicorn workers and of this
-   database's PostgreSQL backends.
+3. `--server`: GET /api/v1/me/ through the production server (uWSGI, config/uwsgi.ini) on
+   127.0.0.1 (a new connection per request, as bench/vouchers_bench.py does), one client,
+   then `--clients` concurrent closed-loop clients; requests/s, p50/p99 and CPU ms per
+   request of the server's workers, this database's PostgreSQL backends and this process.
 
 Makes one user and token (`overhead-<run>`) in the database named by DATABASE_URL
 (created and migrated if missing); its idempotency records are deleted at the end.
@@ -25,12 +24,10 @@ Makes one user and token (`overhead-<run>`) in the database named by DATABASE_UR
 
 import argparse
 import cProfile
-import http.client
 import os
 import pstats
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,7 +39,7 @@ os.environ["DEBUG"] = "0"  # no query log in memory
 os.environ.setdefault("THROTTLE_USER", "1000000/min")  # as bench/vouchers_bench.py
 
 import django  # noqa: E402
-from common import CpuMeter, RoundTrips, drive_http, free_port  # noqa: E402  (bench/, the script's folder)
+from common import CpuMeter, RoundTrips, drive_http, production_server  # noqa: E402  (bench/, the script's folder)
 
 
 def ensure_database() -> None:
@@ -241,7 +238,7 @@ def profile(token: str, n: int, top: int) -> None:
               f"{nc / n:6.1f} calls  {short}:{line} {name}")
 
 
-# --- 3. gunicorn -------------------------------------------------------------------------
+# --- 3. the production server ------------------------------------------------------------
 
 
 def _drive(port: int, token: str, requests: int, clients: int) -> tuple[list[float], dict]:
@@ -249,34 +246,16 @@ def _drive(port: int, token: str, requests: int, clients: int) -> tuple[list[flo
                       * requests, clients)
 
 
-def gunicorn(token: str, workers: int, worker_class: str, threads: int, clients: int,
-             requests: int) -> None:
+def server(token: str, processes: int, clients: int, requests: int) -> None:
     from django.conf import settings
     from django.db import connections
 
     connections.close_all()
-    port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
-               f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", worker_class,
-               "--threads", str(threads), "--log-level", "warning", "--timeout", "60"]
-    server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("gunicorn did not start")
-        _drive(port, token, workers * threads * 50, clients)  # warm every worker
-        meter = CpuMeter(server.pid, settings.DATABASES["default"]["NAME"])
-        print(f"\n3. gunicorn: {workers} {worker_class} workers x {threads} thread(s), "
-              f"{clients} concurrent closed-loop clients, {requests} x GET /api/v1/me/")
+    with production_server(processes) as (port, server_pid):
+        _drive(port, token, processes * 50, clients)  # warm every worker
+        meter = CpuMeter(server_pid, settings.DATABASES["default"]["NAME"])
+        print(f"\n3. uWSGI (config/uwsgi.ini): {processes} processes, {clients} concurrent "
+              f"closed-loop clients, {requests} x GET /api/v1/me/")
         for label, count, concurrency in (("1 client", min(requests, 500), 1),
                                           (f"{clients} clients", requests, clients)):
             began = time.perf_counter()
@@ -289,12 +268,6 @@ def gunicorn(token: str, workers: int, worker_class: str, threads: int, clients:
             print(f"   {label:<11}{len(ordered) / seconds:>7,.0f} req/s  p50 {p50:6.1f} ms  "
                   f"p99 {p99:6.1f} ms  CPU ms/req: {cpu.per_request(len(ordered))}  "
                   f"statuses {statuses}")
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def main() -> None:
@@ -306,10 +279,8 @@ def main() -> None:
     parser.add_argument("--log-level", default="WARNING",
                         help="WARNING (as the voucher benchmark) or INFO (a request log line "
                         "per request, as in production)")
-    parser.add_argument("--gunicorn", action="store_true")
-    parser.add_argument("--gunicorn-workers", type=int, default=4)
-    parser.add_argument("--worker-class", default="sync")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--server", action="store_true")
+    parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--http-requests", type=int, default=4000)
     parser.add_argument("--skip-in-process", action="store_true")
@@ -341,9 +312,8 @@ def main() -> None:
             in_process(token, run, options.requests)
         if options.profile:
             profile(token, options.requests, options.top)
-        if options.gunicorn:
-            gunicorn(token, options.gunicorn_workers, options.worker_class, options.threads,
-                     options.clients, options.http_requests)
+        if options.server:
+            server(token, options.processes, options.clients, options.http_requests)
     finally:
         clean_up(run)
 

@@ -350,7 +350,7 @@ def json_response(status=200):
     return HttpResponse(json.dumps({}), status=status, content_type="application/json")
 
 
-# --- settings: persistent, prepared database connections; gunicorn ------------------------
+# --- settings: persistent, prepared database connections; the production server ---------
 
 
 def _in_a_fresh_process(load: str, code: str, **environ) -> str:
@@ -360,7 +360,7 @@ def _in_a_fresh_process(load: str, code: str, **environ) -> str:
     import sys
     from pathlib import Path
 
-    ours = ("DB_", "GUNICORN_", "DATABASE_URL")
+    ours = ("DB_", "UWSGI_", "DATABASE_URL")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env.update(environ)
     result = subprocess.run(
@@ -372,8 +372,6 @@ def _in_a_fresh_process(load: str, code: str, **environ) -> str:
 
 
 SETTINGS = "import config.settings.base as s"
-GUNICORN = ("import runpy, types; "
-            "s = types.SimpleNamespace(**runpy.run_path('config/gunicorn.conf.py'))")
 
 
 def test_postgres_connections_persist_and_prepare_their_statements():
@@ -388,8 +386,52 @@ def test_postgres_connections_persist_and_prepare_their_statements():
     assert sqlite == "(30,)"
 
 
-def test_gunicorn_runs_sync_workers_without_a_second_access_log():
-    code = "s.worker_class, s.workers >= 3, s.accesslog, s.timeout"
-    assert _in_a_fresh_process(GUNICORN, code) == "('sync', True, None, 60)"
-    assert _in_a_fresh_process(GUNICORN, "s.accesslog, s.workers", GUNICORN_ACCESSLOG="-",
-                               GUNICORN_WORKERS="4") == "('-', 4)"
+def test_the_production_server_serves_the_app(tmp_path):
+    """`uwsgi --ini config/uwsgi.ini` starts, answers /healthz through the whole middleware
+    stack, accepts 16 kB of request headers (a browser's cookies), and stops on SIGTERM."""
+    import http.client
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "DATABASE_URL"))}
+    env.update(UWSGI_HTTP_SOCKET=f"127.0.0.1:{port}", UWSGI_PROCESSES="2",
+               DATABASE_URL=f"sqlite:///{tmp_path / 'server.sqlite3'}")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "uwsgi"), "--ini",
+                               "config/uwsgi.ini"], cwd=Path(__file__).resolve().parents[2],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/healthz", headers={"Cookie": "c=" + "x" * 16_000})
+                response = conn.getresponse()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not start"
+                assert server.poll() is None, server.stdout.read().decode()
+                time.sleep(0.2)
+        assert response.status == 200
+        assert response.read() == b'{"status": "ok", "database": "ok"}'
+        assert response.getheader("X-Request-ID")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+
+
+def test_the_wsgi_module_hides_the_loaded_app_from_the_garbage_collector():
+    """config.wsgi loads the URL conf and freezes: a worker's full collections then skip
+    the ~100,000 objects that live as long as the process (130-165 ms each when they
+    did not, measured under load)."""
+    frozen = _in_a_fresh_process("import gc, config.wsgi; s = gc",
+                                 "s.get_freeze_count() > 50_000, "
+                                 "'vouchers.api' in __import__('sys').modules")
+    assert frozen == "(True, True)"
