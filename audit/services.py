@@ -26,6 +26,7 @@ Either way the hash is audit.chain's, which `audit_verify` recomputes.
 
 import functools
 import json
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,10 +50,10 @@ def _actor_fields(actor) -> tuple[int | None, str]:
 # would cost two round trips and protect nothing (a failed append fails the whole change).
 @transaction.atomic(savepoint=False)
 def audit_record(*, actor, action: str, object_type: str, object_id, before=None,
-                 after=None, write: rows.Update | None = None) -> AuditEvent:
+                 after=None, writes: Sequence[rows.Update] = ()) -> AuditEvent:
     """Append one event. `actor` is a user, a label such as 'system', or None.
 
-    `write`: the change the event records (a `core.rows.Update`), made in the same
+    `writes`: the changes the event records (`core.rows.Update`s), made in the same
     statement on PostgreSQL (one round trip for both: every claim action ends with one),
     just before the append elsewhere.
     """
@@ -68,8 +69,8 @@ def audit_record(*, actor, action: str, object_type: str, object_id, before=None
         "after": canonical(after),
     }
     if connection.vendor == "postgresql":
-        return _pg_append(fields, write)
-    if write is not None:
+        return _pg_append(fields, writes)
+    for write in writes:
         write.run()
     return _orm_append(fields)
 
@@ -118,7 +119,7 @@ def _orm_append(fields: dict, *, lane: int | None = None) -> AuditEvent:
 # drawn when the INSERT runs, after the head's lock is held, so within a lane ids rise
 # with seq (audit_verify checks it).
 _PG_APPEND = f"""
-WITH {{write}}head AS (
+WITH {{writes}}head AS (
     UPDATE audit_auditchainhead
     SET seq = seq + 1,
         prev_hash = hash,
@@ -132,18 +133,19 @@ INSERT INTO audit_auditevent (lane, seq, occurred_at, actor_id, actor, action, o
 SELECT head.lane, head.seq, %s::timestamptz, %s::bigint, %s::varchar, %s::varchar,
     %s::varchar, %s::varchar, %s::jsonb, %s::jsonb, head.prev_hash, head.hash
 FROM head
-RETURNING id, lane, seq, prev_hash, hash{{written}}
+RETURNING id, lane, seq, prev_hash, hash{{counts}}
 """  # noqa: S608  (constant SQL)
 
 
 @functools.cache
-def _pg_append_sql(write_sql: str | None) -> str:
-    """_PG_APPEND, with `write_sql` (an UPDATE) as a data-modifying CTE whose row count
-    comes back last. PostgreSQL runs such a CTE exactly once whether or not it is read."""
-    if write_sql is None:
-        return _PG_APPEND.format(write="", written="")
-    return _PG_APPEND.format(write=f"written AS ({write_sql} RETURNING 1),\n",
-                             written=", (SELECT count(*) FROM written)")
+def _pg_append_sql(write_sqls: tuple[str, ...]) -> str:
+    """_PG_APPEND, with each of `write_sqls` (UPDATEs) as a data-modifying CTE whose row
+    count comes back after the event's columns. PostgreSQL runs such a CTE exactly once
+    whether or not it is read."""
+    ctes = "".join(f"w{n} AS ({sql} RETURNING 1),\n" for n, sql in enumerate(write_sqls))
+    counts = "".join(f", (SELECT count(*) FROM w{n})"  # noqa: S608  (our own SQL)
+                     for n in range(len(write_sqls)))
+    return _PG_APPEND.format(writes=ctes, counts=counts)
 
 
 def _jsonb(value) -> str | None:
@@ -151,23 +153,22 @@ def _jsonb(value) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _pg_append(fields: dict, write: rows.Update | None = None) -> AuditEvent:
+def _pg_append(fields: dict, writes: Sequence[rows.Update] = ()) -> AuditEvent:
     params = [
+        *(param for write in writes for param in write.params),
         hash_prefix(**fields),
         fields["occurred_at"], fields["actor_id"], fields["actor"], fields["action"],
         fields["object_type"], fields["object_id"],
         _jsonb(fields["before"]), _jsonb(fields["after"]),
     ]
-    if write is not None:
-        params = [*write.params, *params]
-    sql = _pg_append_sql(write.sql if write is not None else None)
+    sql = _pg_append_sql(tuple(write.sql for write in writes))
     row = rows.fetchone_prepared(sql, params)
     if row is None:  # no head row to update (and so nothing written either)
         _ensure_heads()
         row = rows.fetchone_prepared(sql, params)
-    event_id, lane, seq, prev_hash, digest, *written = row
-    if write is not None:
-        write.check(written[0])
+    event_id, lane, seq, prev_hash, digest, *counts = row
+    for write, count in zip(writes, counts, strict=True):
+        write.check(count)
     event = AuditEvent(id=event_id, lane=lane, seq=seq, prev_hash=prev_hash, hash=digest,
                        **fields)
     event._state.adding = False

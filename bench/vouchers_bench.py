@@ -2,7 +2,7 @@
 
     make bench-vouchers
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kjcxq_bench .venv/bin/python \
-        bench/vouchers_bench.py [--lifecycles 10000] [--workers 4] [--http-claims 2000] \
+        bench/vouchers_bench.py [--lifecycles 10000] [--workers 4] [--http-claims 4000] \
         [--clients 20] [--rate 100] [--http-workers 3] [--skip-http]
 
 1. Round trips: one lifecycle (apply → approve → submit claim → confirm → approve claim),
@@ -368,7 +368,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lifecycles", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--http-claims", type=int, default=2_000)
+    parser.add_argument("--http-claims", type=int, default=4_000)
     parser.add_argument("--clients", type=int, default=20)
     # 3 = cores + 1 did best on the 2-core machine PostgreSQL shares (docs/performance.md)
     parser.add_argument("--http-workers", type=int, default=3)

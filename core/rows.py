@@ -75,7 +75,7 @@ def lock_clause(*aliases: str) -> str:
 class Update:
     """`instance.save(update_fields=fields)` as one UPDATE by primary key, not yet run:
     run it alone (`run`), or hand it to a statement that runs it with its own work
-    (audit.services.audit_record(write=…): a state change and its audit event in one)."""
+    (audit.services.audit_record(writes=[…]): a state change and its audit event in one)."""
 
     def __init__(self, instance: Model, fields: list[str]):
         model = type(instance)

@@ -53,8 +53,9 @@ class StateMachine:
 
 
 def change_status(machine: StateMachine, obj, action: str, *, actor, fields: Iterable[str] = (),
-                  after: dict | None = None) -> str:
-    """Move `obj` by `action`, save it (status + `fields`) and append the audit event."""
+                  after: dict | None = None, also: Iterable[rows.Update] = ()) -> str:
+    """Move `obj` by `action`, save it (status + `fields`) and append the audit event;
+    `also`: other row updates of the same change, saved by the same statement."""
     before = obj.status
     obj.status = machine.target(action, before)
     audit_record(
@@ -64,7 +65,7 @@ def change_status(machine: StateMachine, obj, action: str, *, actor, fields: Ite
         object_id=machine.public_id(obj),
         before={"status": before},
         after={"status": obj.status, **(after or {})},
-        write=rows.Update(obj, ["status", *fields]),  # saved by the append's statement
+        writes=[*also, rows.Update(obj, ["status", *fields])],  # saved by the append
     )
     return obj.status
 

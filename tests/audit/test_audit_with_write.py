@@ -1,8 +1,8 @@
-"""`audit_record(write=…)`: the change and its event together, or neither.
+"""`audit_record(writes=[…])`: the changes and their event together, or none of them.
 
-On PostgreSQL the UPDATE runs inside the append's statement (one round trip for both);
-elsewhere it runs just before the append. Either way an UPDATE that finds no row raises
-and the transaction keeps neither the change nor the event.
+On PostgreSQL the UPDATEs run inside the append's statement (one round trip for all);
+elsewhere they run just before the append. Either way an UPDATE that finds no row raises
+and the transaction keeps neither the changes nor the event.
 """
 
 import pytest
@@ -23,7 +23,7 @@ def test_the_write_and_the_event_are_both_kept():
     user.first_name = "张三"
     event = audit_record(actor="system", action="user.rename", object_type="user",
                          object_id=user.pk, after={"first_name": "张三"},
-                         write=rows.Update(user, ["first_name"]))
+                         writes=[rows.Update(user, ["first_name"])])
     assert User.objects.get(pk=user.pk).first_name == "张三"
     assert AuditEvent.objects.get(pk=event.pk).after == {"first_name": "张三"}
     assert audit_verify().ok
@@ -35,7 +35,7 @@ def test_a_write_that_finds_no_row_keeps_nothing():
     ghost = User(pk=user.pk + 10_000, first_name="无此人")
     with pytest.raises(User.DoesNotExist), transaction.atomic():
         audit_record(actor="system", action="user.rename", object_type="user",
-                     object_id=ghost.pk, write=rows.Update(ghost, ["first_name"]))
+                     object_id=ghost.pk, writes=[rows.Update(ghost, ["first_name"])])
     assert AuditEvent.objects.count() == events
     assert audit_verify().ok
 
@@ -46,11 +46,29 @@ def test_the_write_costs_no_round_trip_of_its_own(monkeypatch, settings, prepare
     settings.LEDGER_PREPARED_STATEMENTS = prepared
     user = staff_user("reviewer")
     audit_record(actor="system", action="test.warm", object_type="t", object_id=0,
-                 write=rows.Update(user, ["first_name"]))
+                 writes=[rows.Update(user, ["first_name"])])
     trips = _RoundTrips(monkeypatch)
     for n in range(5):
         user.first_name = f"名{n}"
         audit_record(actor="system", action="user.rename", object_type="user",
-                     object_id=user.pk, write=rows.Update(user, ["first_name"]))
+                     object_id=user.pk, writes=[rows.Update(user, ["first_name"])])
     assert trips.count == 5
     assert User.objects.get(pk=user.pk).first_name == "名4"
+
+
+def test_several_writes_are_all_kept_or_none():
+    first, second = staff_user("reviewer"), staff_user("finance")
+    first.first_name, second.first_name = "甲", "乙"
+    audit_record(actor="system", action="users.rename", object_type="user", object_id=0,
+                 writes=[rows.Update(first, ["first_name"]), rows.Update(second, ["first_name"])])
+    assert [User.objects.get(pk=u.pk).first_name for u in (first, second)] == ["甲", "乙"]
+
+    first.first_name = "丙"
+    ghost = User(pk=second.pk + 10_000, first_name="无此人")
+    events = AuditEvent.objects.count()
+    with pytest.raises(User.DoesNotExist), transaction.atomic():
+        audit_record(actor="system", action="users.rename", object_type="user", object_id=0,
+                     writes=[rows.Update(first, ["first_name"]),
+                             rows.Update(ghost, ["first_name"])])
+    assert User.objects.get(pk=first.pk).first_name == "甲"
+    assert AuditEvent.objects.count() == events

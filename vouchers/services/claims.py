@@ -405,11 +405,11 @@ def claim_approve(*, claim: Claim, actor) -> Claim:
         savepoint=False, metadata={"claim": str(claim.public_id)},
     )
     position.approved_total += claim.amount
-    rows.update(position, ["approved_total"])
     claim.decided_by = user_or_none(actor)
     claim.decided_at = now()
     _exhaust_if_spent(claim.voucher, posted=claim.amount, actor=actor)
-    change_status(CLAIM, claim, "approve", actor=actor, fields=["decided_by", "decided_at"])
+    change_status(CLAIM, claim, "approve", actor=actor, fields=["decided_by", "decided_at"],
+                  also=[rows.Update(position, ["approved_total"])])
     return claim
 
 
