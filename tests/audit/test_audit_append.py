@@ -24,6 +24,7 @@ from audit.chain import AUDIT_LANES, GENESIS_HASH, canonical, event_hash, finish
 from audit.models import AuditChainHead, AuditEvent
 from audit.services import audit_record, audit_verify
 from core.append_only import set_maintenance
+from tests.round_trips import RoundTrips
 
 AWKWARD = [
     None,
@@ -195,29 +196,13 @@ def test_migration_backfills_the_head_prev_hash():
 # --- PostgreSQL only ---------------------------------------------------------------------
 
 
-class _RoundTrips:
-    """Counts psycopg Connection.wait() calls: one per exchange with the server."""
-
-    def __init__(self, monkeypatch):
-        import psycopg
-
-        self.count = 0
-        original = psycopg.Connection.wait
-
-        def wait(conn, *args, **kwargs):
-            self.count += 1
-            return original(conn, *args, **kwargs)
-
-        monkeypatch.setattr(psycopg.Connection, "wait", wait)
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db
 @pytest.mark.parametrize("prepared", [True, False])
 def test_one_round_trip_per_event(monkeypatch, settings, prepared):
     settings.LEDGER_PREPARED_STATEMENTS = prepared
     audit_record(actor="system", action="test.warm", object_type="t", object_id=0)
-    trips = _RoundTrips(monkeypatch)
+    trips = RoundTrips(monkeypatch)
     for n in range(1, 6):
         audit_record(actor="system", action="test.step", object_type="t", object_id=n,
                      before={"n": n}, after={"n": n + 1})

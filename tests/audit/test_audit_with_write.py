@@ -12,8 +12,8 @@ from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_verify
 from core import rows
-from tests.audit.test_audit_append import _RoundTrips
 from tests.factories import staff_user
+from tests.round_trips import RoundTrips
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_the_write_costs_no_round_trip_of_its_own(monkeypatch, settings, prepare
     user = staff_user("reviewer")
     audit_record(actor="system", action="test.warm", object_type="t", object_id=0,
                  writes=[rows.Update(user, ["first_name"])])
-    trips = _RoundTrips(monkeypatch)
+    trips = RoundTrips(monkeypatch)
     for n in range(5):
         user.first_name = f"名{n}"
         audit_record(actor="system", action="user.rename", object_type="user",

@@ -7,7 +7,6 @@ Both must answer every request alike, down to the exception and its message.
 
 from datetime import date, timedelta
 
-import psycopg
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
@@ -16,6 +15,7 @@ from ledger.errors import IdempotencyConflict, InvalidJournal, PendingAlreadyRes
 from ledger.models import Entry, Journal
 from ledger.selectors import balance, ledger_verify
 from ledger.services import Leg, journal_post, pending_post, pending_void, transfer
+from tests.round_trips import RoundTrips
 
 pytestmark = pytest.mark.django_db
 
@@ -248,26 +248,6 @@ def test_a_refusal_without_a_savepoint_leaves_the_callers_transaction_usable(cha
 
 
 # --------------------------------------------------------------------------- PostgreSQL
-
-
-class RoundTrips:
-    """Counts psycopg Connection.wait() calls: one per exchange with the server (a
-    statement, BEGIN, COMMIT, SAVEPOINT, RELEASE), as bench/common.py does."""
-
-    def __init__(self, monkeypatch):
-        self.count = 0
-        original = psycopg.Connection.wait
-
-        def wait(conn, *args, **kwargs):
-            self.count += 1
-            return original(conn, *args, **kwargs)
-
-        monkeypatch.setattr(psycopg.Connection, "wait", wait)
-
-    def __call__(self, call) -> int:
-        before = self.count
-        call()
-        return self.count - before
 
 
 @pytest.mark.postgres
