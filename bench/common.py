@@ -30,6 +30,25 @@ class RoundTrips:
         psycopg.Connection.wait = self._original
 
 
+def create_database_if_missing() -> None:
+    """Create the PostgreSQL database DATABASE_URL names, if it does not exist yet (Django
+    must be set up; nothing to do for SQLite, which makes its file itself)."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        return
+    import psycopg
+
+    params = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432,
+              "user": db["USER"], "password": db["PASSWORD"] or None}
+    try:
+        psycopg.connect(dbname=db["NAME"], **params).close()
+    except psycopg.OperationalError:
+        with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
+            conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

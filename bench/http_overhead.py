@@ -39,24 +39,19 @@ os.environ["DEBUG"] = "0"  # no query log in memory
 os.environ.setdefault("THROTTLE_USER", "1000000/min")  # as bench/vouchers_bench.py
 
 import django  # noqa: E402
-from common import CpuMeter, RoundTrips, drive_http, production_server  # noqa: E402  (bench/, the script's folder)
+from common import (  # noqa: E402  (bench/, the script's folder)
+    CpuMeter,
+    RoundTrips,
+    create_database_if_missing,
+    drive_http,
+    production_server,
+)
 
 
 def ensure_database() -> None:
-    from django.conf import settings
     from django.core.management import call_command
 
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.postgresql":
-        import psycopg
-
-        params = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432,
-                  "user": db["USER"], "password": db["PASSWORD"] or None}
-        try:
-            psycopg.connect(dbname=db["NAME"], **params).close()
-        except psycopg.OperationalError:
-            with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-                conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
+    create_database_if_missing()
     call_command("migrate", verbosity=0)
 
 

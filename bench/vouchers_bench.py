@@ -39,7 +39,13 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("THROTTLE_USER", "1000000/min")  # one reviewer token, 20 clients
 
 import django  # noqa: E402
-from common import CpuMeter, RoundTrips, drive_http, production_server  # noqa: E402  (bench/, the script's folder)
+from common import (  # noqa: E402  (bench/, the script's folder)
+    CpuMeter,
+    RoundTrips,
+    create_database_if_missing,
+    drive_http,
+    production_server,
+)
 
 TARGET_LIFECYCLES_PER_S = 100
 TARGET_P99_MS = 50
@@ -50,20 +56,12 @@ PROVIDERS = 20
 
 
 def ensure_database() -> None:
-    import psycopg
     from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
-    params = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432,
-              "user": db["USER"], "password": db["PASSWORD"] or None}
-    try:
-        psycopg.connect(dbname=db["NAME"], **params).close()
-    except psycopg.OperationalError:
-        with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-            conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
     from django.core.management import call_command
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
+    create_database_if_missing()
 
     call_command("migrate", verbosity=0)
     analyse_without_autovacuum()

@@ -8,8 +8,10 @@ from rest_framework.renderers import JSONRenderer
 from accounts.serializers import OrganizationOutput
 from core import serializers as core_serializers
 from core.serializers import represent, represent_many, validated
-from tests.factories import ShareholdingFactory, member_user, staff_user
-from tests.vouchers.conftest import issue, make_enterprise, make_programme, make_provider, submit
+from tests.factories import ShareholdingFactory
+from tests.vouchers.conftest import (
+    submitted_claim,
+)
 from vouchers.serializers import (
     ApplicationOutput,
     ClaimInput,
@@ -24,12 +26,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def claim():
-    reviewer, finance = staff_user("reviewer"), staff_user("finance")
-    programme = make_programme(reviewer, finance)
-    enterprise = member_user(make_enterprise())
-    provider = member_user(make_provider())
-    voucher = issue(programme, enterprise, reviewer, "20000.00")
-    return submit(provider, voucher, "1000.00", invoice="2000.00")
+    return submitted_claim()
 
 
 @pytest.fixture

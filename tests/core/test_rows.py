@@ -6,13 +6,8 @@ import pytest
 from django.db import connection
 
 from core import rows
-from tests.factories import member_user, staff_user
 from tests.vouchers.conftest import (
-    issue,
-    make_enterprise,
-    make_programme,
-    make_provider,
-    submit,
+    submitted_claim,
     yuan,
 )
 from vouchers.models import Claim, ProviderProgramme
@@ -22,12 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def claim():
-    reviewer, finance = staff_user("reviewer"), staff_user("finance")
-    programme = make_programme(reviewer, finance)
-    enterprise = member_user(make_enterprise())
-    provider = member_user(make_provider())
-    voucher = issue(programme, enterprise, reviewer, "20000.00")
-    return submit(provider, voucher, "1000.00", invoice="2000.00")
+    return submitted_claim()
 
 
 def test_build_equals_the_orm_instance_field_by_field(claim):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Organization
 from core.money import parse_yuan
 from ledger.selectors import ledger_verify
-from tests.factories import OrganizationFactory, ProviderFactory, member_user
+from tests.factories import OrganizationFactory, ProviderFactory, member_user, staff_user
 from vouchers import services
 from vouchers.selectors import assert_budget_identity, programme_budget
 
@@ -129,6 +129,17 @@ def submit(provider_user, voucher, amount: str = "5000.00", *, invoice: str = "1
         invoice_number=invoice_number or next_invoice(),
         invoice_amount=yuan(invoice), amount=yuan(amount), actor=provider_user,
     )
+
+
+def submitted_claim():
+    """A 1,000.00 claim on a 2,000.00 invoice, submitted against a fresh 20,000.00 voucher
+    of a fresh programme: for tests about one claim, whoever the parties are."""
+    reviewer, finance = staff_user("reviewer"), staff_user("finance")
+    programme = make_programme(reviewer, finance)
+    enterprise_user = member_user(make_enterprise())
+    provider_user = member_user(make_provider())
+    voucher = issue(programme, enterprise_user, reviewer, "20000.00")
+    return submit(provider_user, voucher, "1000.00", invoice="2000.00")
 
 
 @pytest.fixture
