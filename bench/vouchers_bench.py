@@ -42,6 +42,7 @@ import django  # noqa: E402
 from common import (  # noqa: E402  (bench/, the script's folder)
     CpuMeter,
     RoundTrips,
+    autovacuum_stand_in,
     create_database_if_missing,
     drive_http,
     production_server,
@@ -268,7 +269,7 @@ def bench_services(ids: dict, run: str, lifecycles: int, workers: int) -> None:
     shares = [list(range(w, lifecycles, workers)) for w in range(workers)]
     start_at = time.time() + 1.0
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
+    with context.Pool(workers) as pool, autovacuum_stand_in():
         begun = time.perf_counter()
         results = pool.map(_service_worker, [(ids, run, s, start_at) for s in shares])
         wall = time.perf_counter() - begun - max(0.0, start_at - time.time())
