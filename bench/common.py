@@ -6,28 +6,33 @@ import socket
 import time
 
 
-class RoundTrips:
-    """Counts client/server exchanges: every call of psycopg's Connection.wait() is one
-    (a statement, BEGIN, COMMIT, SAVEPOINT, RELEASE), whoever sends it (the ORM, or the
-    ledger's raw psycopg cursors)."""
+def round_trips(call):
+    """(call(), the round trips it made to PostgreSQL on Django's default connection).
 
-    def __init__(self):
-        import psycopg
+    A round trip is one wait of the client for the server: it ends with the server's
+    ReadyForQuery message, sent once per simple query (BEGIN, COMMIT) and once per
+    extended-protocol Sync (a prepared statement), whoever sends it (the ORM, or the
+    ledger's raw psycopg cursors). Counted from libpq's own protocol trace, so a BEGIN that
+    psycopg sends before the first statement of a transaction is one, and switching
+    autocommit (no message) is none.
+    """
+    import tempfile
 
-        self.count = 0
-        self._original = psycopg.Connection.wait
-        counter = self
+    from django.db import connection
+    from psycopg import pq
 
-        def wait(conn, *args, **kwargs):
-            counter.count += 1
-            return counter._original(conn, *args, **kwargs)
-
-        psycopg.Connection.wait = wait
-
-    def close(self):
-        import psycopg
-
-        psycopg.Connection.wait = self._original
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        try:
+            result = call()
+        finally:
+            pgconn.untrace()  # flushes libpq's buffer into the file
+        trace.seek(0)
+        count = sum(1 for line in trace if line.startswith("B\t") and "\tReadyForQuery" in line)
+    return result, count
 
 
 def create_database_if_missing() -> None:

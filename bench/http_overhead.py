@@ -41,10 +41,10 @@ os.environ.setdefault("THROTTLE_USER", "1000000/min")  # as bench/vouchers_bench
 import django  # noqa: E402
 from common import (  # noqa: E402  (bench/, the script's folder)
     CpuMeter,
-    RoundTrips,
     create_database_if_missing,
     drive_http,
     production_server,
+    round_trips,
 )
 
 
@@ -129,12 +129,8 @@ def in_process(token: str, run: str, n: int) -> None:
             statements.append(sql)
             return execute(sql, params, many, context)
 
-        trips = RoundTrips()
-        try:
-            with connection.execute_wrapper(capture):
-                call()
-        finally:
-            trips.close()
+        with connection.execute_wrapper(capture):
+            _, trips = round_trips(call)
         shapes = ", ".join(_shape(sql) for sql in statements)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         for _ in range(n):
@@ -142,7 +138,7 @@ def in_process(token: str, run: str, n: int) -> None:
         cpu = (time.process_time() - cpu0) / n * 1000
         wall = (time.perf_counter() - wall0) / n * 1000
         print(f"   {name:<16}{cpu:>9.3f}{wall:>9.3f}{len(statements):>9}"
-              f"{trips.count:>13}   {shapes[:90]}")
+              f"{trips:>13}   {shapes[:90]}")
 
 
 # --- 2. profile --------------------------------------------------------------------------

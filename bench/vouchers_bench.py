@@ -41,11 +41,11 @@ os.environ.setdefault("THROTTLE_USER", "1000000/min")  # one reviewer token, 20 
 import django  # noqa: E402
 from common import (  # noqa: E402  (bench/, the script's folder)
     CpuMeter,
-    RoundTrips,
     autovacuum_stand_in,
     create_database_if_missing,
     drive_http,
     production_server,
+    round_trips,
 )
 
 TARGET_LIFECYCLES_PER_S = 100
@@ -197,44 +197,37 @@ def count_round_trips(ids: dict, run: str) -> int:
     lifecycle(actors, run, 9_000_000)  # warm-up: the provider's payable account exists
     enterprise, provider = actors.enterprises[0], actors.providers[0]
     steps = []
-    trips = RoundTrips()
 
     def measure(name, call):
-        before = trips.count
         with CaptureQueriesContext(connection) as captured:
-            result = call()
+            result, trips = round_trips(call)
         orm = [q["sql"].split()[0].upper() for q in captured.captured_queries]
         savepoints = sum(1 for s in orm if s in ("SAVEPOINT", "RELEASE"))
-        audit = sum(1 for q in captured.captured_queries if "audit_audit" in q["sql"])
-        steps.append((name, trips.count - before, savepoints, audit))
+        steps.append((name, trips, savepoints))
         return result
 
-    try:
-        application = measure("apply", lambda: services.application_submit(
-            enterprise=enterprise.organization, programme=actors.programme, amount=FACE,
-            actor=enterprise))
-        application = measure("approve application (issue)", lambda: services.
-                              application_approve(application=application,
-                                                  actor=actors.reviewer))
-        claim = measure("submit claim", lambda: services.claim_submit(
-            provider=provider.organization, voucher_code=application.voucher.code,
-            category="testing", contract_number="HT-RT", contract_date=timezone.localdate(),
-            invoice_number=f"BENCH{run}RT", invoice_amount=2 * SUBSIDY, amount=SUBSIDY,
-            actor=provider))
-        claim = measure("confirm (hold)", lambda: services.claim_confirm(claim=claim,
-                                                                         actor=enterprise))
-        measure("approve claim (post)", lambda: services.claim_approve(
-            claim=claim, actor=actors.reviewer))
-    finally:
-        trips.close()
+    application = measure("apply", lambda: services.application_submit(
+        enterprise=enterprise.organization, programme=actors.programme, amount=FACE,
+        actor=enterprise))
+    application = measure("approve application (issue)", lambda: services.
+                          application_approve(application=application,
+                                              actor=actors.reviewer))
+    claim = measure("submit claim", lambda: services.claim_submit(
+        provider=provider.organization, voucher_code=application.voucher.code,
+        category="testing", contract_number="HT-RT", contract_date=timezone.localdate(),
+        invoice_number=f"BENCH{run}RT", invoice_amount=2 * SUBSIDY, amount=SUBSIDY,
+        actor=provider))
+    claim = measure("confirm (hold)", lambda: services.claim_confirm(claim=claim,
+                                                                     actor=enterprise))
+    measure("approve claim (post)", lambda: services.claim_approve(
+        claim=claim, actor=actors.reviewer))
     print("\n1. Database round trips per lifecycle (every exchange with the server, "
           "BEGIN and COMMIT included)")
-    print(f"   {'step':<30}{'round trips':>12}{'of which savepoint':>20}{'audit stmts':>13}")
-    for name, count, savepoints, audit in steps:
-        print(f"   {name:<30}{count:>12}{savepoints:>20}{audit:>13}")
+    print(f"   {'step':<30}{'round trips':>12}{'of which savepoint':>20}")
+    for name, count, savepoints in steps:
+        print(f"   {name:<30}{count:>12}{savepoints:>20}")
     total = sum(s[1] for s in steps)
-    print(f"   {'total':<30}{total:>12}{sum(s[2] for s in steps):>20}"
-          f"{sum(s[3] for s in steps):>13}")
+    print(f"   {'total':<30}{total:>12}{sum(s[2] for s in steps):>20}")
     return total
 
 
