@@ -169,11 +169,8 @@ def _pg_append(fields: dict, writes: Sequence[rows.Update] = ()) -> AuditEvent:
     event_id, lane, seq, prev_hash, digest, *counts = row
     for write, count in zip(writes, counts, strict=True):
         write.check(count)
-    event = AuditEvent(id=event_id, lane=lane, seq=seq, prev_hash=prev_hash, hash=digest,
-                       **fields)
-    event._state.adding = False
-    event._state.db = connection.alias
-    return event
+    return rows.written(AuditEvent, id=event_id, lane=lane, seq=seq, prev_hash=prev_hash,
+                        hash=digest, **fields)
 
 
 @dataclass(frozen=True)

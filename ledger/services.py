@@ -363,7 +363,8 @@ class _Plan:
 
     def journal(self, journal_id: int) -> Journal:
         """The Journal instance as written, without reading it back."""
-        journal = Journal(
+        return rows.written(
+            Journal,
             id=journal_id,
             public_id=self.public_id,
             idempotency_key=self.key,
@@ -379,9 +380,6 @@ class _Plan:
             reverses_id=self.reverses_id,
             created_at=self.created_at,
         )
-        journal._state.adding = False
-        journal._state.db = connection.alias
-        return journal
 
 
 def _plan_post(spec: JournalSpec) -> _Plan:

@@ -55,3 +55,44 @@ def test_insert_returns_the_saved_instance(claim):
     stored = Claim.objects.get(pk=copy.pk)
     assert stored.public_id == copy.public_id and stored.provider_programme_id == position.pk
     assert stored.created_at is not None and not copy._state.adding
+
+
+def _row_values(claim):
+    return [getattr(claim, f.attname) for f in Claim._meta.concrete_fields]
+
+
+def test_loaded_is_what_from_db_makes(claim):
+    attnames = [f.attname for f in Claim._meta.concrete_fields]
+    made = rows.loaded(Claim, "default", attnames, _row_values(claim))
+    orm = Claim.from_db("default", attnames, _row_values(claim))
+    state = lambda i: (i._state.adding, i._state.db)  # noqa: E731
+    assert {k: v for k, v in vars(made).items() if k != "_state"} == {
+        k: v for k, v in vars(orm).items() if k != "_state"}
+    assert state(made) == state(orm) == (False, "default")
+    assert made.voucher.pk == claim.voucher_id  # relations load as on an ORM instance
+
+
+def test_loaded_runs_init_receivers_the_orm_way(claim):
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Claim)
+    try:
+        attnames = [f.attname for f in Claim._meta.concrete_fields]
+        made = rows.loaded(Claim, "default", attnames, _row_values(claim))
+    finally:
+        post_init.disconnect(receiver, sender=Claim)
+    assert seen == [made]
+
+
+def test_written_needs_every_field_and_nothing_else(claim):
+    values = {f.attname: getattr(claim, f.attname) for f in Claim._meta.concrete_fields}
+    assert rows.written(Claim, **values).public_id == claim.public_id
+    with pytest.raises(TypeError):
+        rows.written(Claim, **{k: v for k, v in values.items() if k != "amount"})
+    with pytest.raises(TypeError):
+        rows.written(Claim, **values, not_a_field=1)
