@@ -4,8 +4,11 @@ import psycopg
 
 
 class RoundTrips:
-    """Counts psycopg Connection.wait() calls: one per exchange with the server (a
-    statement, BEGIN, COMMIT, SAVEPOINT, RELEASE), as bench/common.py does."""
+    """Counts psycopg Connection.wait() calls. Inside a transaction (these tests run in
+    one) that is one per exchange with the server: a statement, SAVEPOINT, RELEASE. Outside
+    one it is not exact (psycopg's BEGIN shares the first statement's wait; switching
+    autocommit is a wait with no exchange): the benchmarks count from libpq's protocol
+    trace instead (bench/common.round_trips)."""
 
     def __init__(self, monkeypatch):
         self.count = 0
