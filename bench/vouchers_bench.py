@@ -6,9 +6,12 @@
         [--clients 20] [--rate 100] [--http-workers 3] [--skip-http]
 
 1. Round trips: one lifecycle (apply → approve → submit claim → confirm → approve claim),
-   every exchange with the server counted (ORM, the ledger's raw SQL, BEGIN, COMMIT).
+   every exchange with the server counted from libpq's protocol trace (ORM, the ledger's
+   raw SQL, BEGIN, COMMIT).
 2. Services: `--lifecycles` full lifecycles through the services, spread over `--workers`
    processes (one connection each); lifecycles per second (= approved claims per second).
+   If the server runs without autovacuum, tables are analysed during the run as
+   autovacuum would (common.autovacuum_stand_in).
 3. HTTP: the production server (uWSGI, config/uwsgi.ini, `--http-workers` processes) on
    127.0.0.1 (loopback only, stopped at the end); `--http-claims` claims are confirmed (by
    their enterprises), then approved (by a reviewer): the first `--serial` of each by one
