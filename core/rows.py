@@ -209,3 +209,40 @@ def fetchone_prepared(sql: str, params: list):
     with db.wrap_database_errors, psycopg.Cursor(raw) as cursor:
         cursor.execute(sql, params, prepare=prepare)
         return cursor.fetchone()
+
+
+def fetchone_opening(sql: str, params: list):
+    """One row of `sql`, run as the opening statement of the transaction that the
+    surrounding `transaction.atomic()` has begun in Django but not yet on the server: on
+    PostgreSQL its BEGIN travels with it, one round trip instead of two.
+
+    psycopg sends a transaction's BEGIN on its own and waits for the answer before the first
+    statement (also in pipeline mode, where it syncs right after BEGIN). Here psycopg is put
+    in autocommit mode for the rest of the transaction and the BEGIN is sent by us, in one
+    pipeline with the statement. Django keeps its own transaction state: its COMMIT or
+    ROLLBACK at the end of the block is sent as usual (psycopg sends them whenever a
+    transaction is open), and on leaving the block Django sets autocommit on anyway.
+
+    Anywhere else (SQLite; outside an atomic block; the transaction already begun on the
+    server; a connection with its own isolation level, read-only or deferrable setting,
+    which psycopg's BEGIN would carry) it is an ordinary execute.
+    """
+    from psycopg import pq
+
+    db = _default()
+    db.ensure_connection()
+    raw = db.connection
+    opening = (db.vendor == "postgresql" and db.in_atomic_block and not raw.autocommit
+               and raw.pgconn.transaction_status == pq.TransactionStatus.IDLE
+               and raw.isolation_level is None and raw.read_only is None
+               and raw.deferrable is None)
+    with db.cursor() as cursor:
+        if not opening:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+        with db.wrap_database_errors:
+            raw.autocommit = True  # else psycopg would send its own BEGIN first, and wait
+            with raw.pipeline():
+                raw.execute("BEGIN")
+                cursor.execute(sql, params)
+        return cursor.fetchone()

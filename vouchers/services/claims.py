@@ -284,9 +284,7 @@ def _lock(claim: Claim, *, for_approval: bool = False) -> Claim:
     """
     by_public_id = claim.pk is None  # a stub from selectors.claim_for_action
     key = _public_id_value(claim.public_id) if by_public_id else claim.pk
-    with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(for_approval, connection.vendor, by_public_id), [key])
-        row = cursor.fetchone()
+    row = rows.fetchone_opening(_lock_sql(for_approval, connection.vendor, by_public_id), [key])
     if row is None:
         if by_public_id:
             raise DomainError("not_found", "No such claim.")
