@@ -112,7 +112,9 @@ def _lock(application: Application) -> Application:
     """Lock the application (NO KEY UPDATE: inserts referencing it take KEY SHARE, which
     this lock does not block; ADR 0004) and load its programme and enterprise with it, in
     one raw statement (core.rows)."""
-    row = rows.fetchone_opening(_lock_sql(connection.vendor), [application.pk])
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(connection.vendor), [application.pk])
+        row = cursor.fetchone()
     if row is None:
         raise Application.DoesNotExist(f"application {application.pk}")
     locked = rows.build(Application, row)

@@ -284,7 +284,9 @@ def _lock(claim: Claim, *, for_approval: bool = False) -> Claim:
     """
     by_public_id = claim.pk is None  # a stub from selectors.claim_for_action
     key = _public_id_value(claim.public_id) if by_public_id else claim.pk
-    row = rows.fetchone_opening(_lock_sql(for_approval, connection.vendor, by_public_id), [key])
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(for_approval, connection.vendor, by_public_id), [key])
+        row = cursor.fetchone()
     if row is None:
         if by_public_id:
             raise DomainError("not_found", "No such claim.")
