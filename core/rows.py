@@ -61,8 +61,8 @@ def loaded(model: type[Model], alias: str, attnames, values) -> Model:
 
     With every field given, `__init__` + `from_db` only set each attribute and mark the
     instance as loaded from `alias`; done one attribute at a time through the descriptors
-    that was ~13 µs an instance, ~8 % of a claim action's CPU (a dozen instances). The
-    result is the same object. A model with its own `__init__` or `from_db`, or one that
+    that is 5.5 µs for a `Claim`, against 1.9 µs here (timeit), a dozen times per claim
+    action. The result is the same object. A model with its own `__init__` or `from_db`, or one that
     something listens to (`pre_init`/`post_init`), is made the ORM's way.
     """
     if (_customised(model) or pre_init.has_listeners(model)
@@ -83,8 +83,7 @@ def _customised(model: type[Model]) -> bool:
 
 def written(model: type[Model], **values) -> Model:
     """The instance of a row this transaction just wrote with `values` (every concrete
-    field, by attname), as if read back: made like `loaded`, not through the keyword
-    `__init__`, which checks and defaults field by field (~50 µs for a journal)."""
+    field, by attname, or TypeError), as if read back: made like `loaded`."""
     attnames = _concrete(model)[1]
     if values.keys() != set(attnames):
         raise TypeError(f"{model.__name__}: give exactly its fields {sorted(attnames)}")
