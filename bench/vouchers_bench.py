@@ -89,6 +89,18 @@ def analyse_without_autovacuum() -> None:
             cursor.execute("ANALYZE")
 
 
+def database_size() -> str:
+    """The database's size against PostgreSQL's shared buffers: each run adds ~120 MB, and
+    once the database is well past the buffers, runs get slower (docs/performance.md)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database())),"
+                       " current_setting('shared_buffers')")
+        size, buffers = cursor.fetchone()
+    return f"{size}; shared_buffers {buffers}"
+
+
 def uscc(run: str, n: int) -> str:
     from stdnum.cn import uscc as uscc_check
 
@@ -378,7 +390,7 @@ def main() -> None:
     ensure_database()
     run = secrets.token_hex(3).upper()
     print(f"Voucher benchmark, run {run}, {os.cpu_count()} CPU(s), "
-          f"database {django.conf.settings.DATABASES['default']['NAME']}")
+          f"database {django.conf.settings.DATABASES['default']['NAME']} ({database_size()})")
     ids = set_up(run)
     analyse_without_autovacuum()
     count_round_trips(ids, run)
