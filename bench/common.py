@@ -64,7 +64,7 @@ def _connection_params() -> tuple[str, dict]:
 @contextlib.contextmanager
 def autovacuum_stand_in(check_every: float = 1.0):
     """While the block runs, ANALYZE each table autovacuum would analyse, if autovacuum is
-    off (it is on this test box's PostgreSQL; production runs it).
+    off, as on this test box's PostgreSQL (production runs it).
 
     Why: the benchmark grows the tables from (almost) nothing. Plans cached early in a
     session, the ledger trigger's and the prepared statements' generic plans, were made
