@@ -44,6 +44,7 @@ os.environ.setdefault("THROTTLE_USER", "1000000/min")  # one reviewer token, 20 
 import django  # noqa: E402
 from common import (  # noqa: E402  (bench/, the script's folder)
     CpuMeter,
+    HostSpeed,
     autovacuum_stand_in,
     create_database_if_missing,
     drive_http,
@@ -343,6 +344,7 @@ def bench_http(ids: dict, run: str, claims: int, clients: int, http_workers: int
                     for c in part]
     analyse_without_autovacuum()
     connections.close_all()
+    host = HostSpeed()  # the idle machine's speed, before the server starts
 
     with production_server(http_workers) as (port, server_pid):
         # warm every worker (imports, connections) before measuring
@@ -364,10 +366,11 @@ def bench_http(ids: dict, run: str, claims: int, clients: int, http_workers: int
                     (f"{name} x{clients}", jobs[serial + rest // 2:], clients, None))
             for label, part, n, offered in runs:
                 began = time.perf_counter()
-                with meter.measure() as cpu:
+                with meter.measure() as cpu, host.watch() as speed:
                     latencies, statuses = _drive(port, part, n, offered)
                 _report(label, latencies, statuses, time.perf_counter() - began)
-                print(f"   {'':<12} CPU ms per request: {cpu.per_request(len(part))}")
+                print(f"   {'':<12} CPU ms per request: {cpu.per_request(len(part))}; "
+                      f"{speed.summary()}")
 
 
 def main() -> None:

@@ -57,3 +57,14 @@ def _wait_for_analyse(table: str, seconds: float) -> bool:
                 return True
         time.sleep(0.1)
     return False
+
+
+def test_host_speed_samples_while_a_block_runs_and_compares_with_the_idle_loop():
+    host = common.HostSpeed(every=0.01)
+    assert host.idle > 0
+    with host.watch() as speed:
+        time.sleep(0.3)
+    assert len(speed.ratios) >= 5
+    assert speed.ratios == sorted(speed.ratios)
+    assert speed.ratios[0] > 0
+    assert "median" in speed.summary()
