@@ -24,6 +24,7 @@ How an event is appended:
 Either way the hash is audit.chain's, which `audit_verify` recomputes.
 """
 
+import contextlib
 import functools
 import json
 from collections.abc import Sequence
@@ -50,12 +51,16 @@ def _actor_fields(actor) -> tuple[int | None, str]:
 # would cost two round trips and protect nothing (a failed append fails the whole change).
 @transaction.atomic(savepoint=False)
 def audit_record(*, actor, action: str, object_type: str, object_id, before=None,
-                 after=None, writes: Sequence[rows.Update] = ()) -> AuditEvent:
+                 after=None, writes: Sequence[rows.Update] = (),
+                 part: rows.Part | None = None) -> AuditEvent:
     """Append one event. `actor` is a user, a label such as 'system', or None.
 
     `writes`: the changes the event records (`core.rows.Update`s), made in the same
     statement on PostgreSQL (one round trip for both: every claim action ends with one),
     just before the append elsewhere.
+    `part`: other work for the same statement (a `core.rows.Part`, e.g. the ledger's
+    deferred posting), run first; a part that has already run (`pending` False, always so
+    off PostgreSQL) is left out.
     """
     actor_id, actor_label = _actor_fields(actor)
     fields = {
@@ -69,7 +74,9 @@ def audit_record(*, actor, action: str, object_type: str, object_id, before=None
         "after": canonical(after),
     }
     if connection.vendor == "postgresql":
-        return _pg_append(fields, writes)
+        return _pg_append(fields, writes, part)
+    if part is not None and part.pending:
+        part.run()
     for write in writes:
         write.run()
     return _orm_append(fields)
@@ -117,35 +124,48 @@ def _orm_append(fields: dict, *, lane: int | None = None) -> AuditEvent:
 # and under READ COMMITTED a writer that waited for the row lock re-evaluates them against
 # the row the previous writer committed. RETURNING gives the new row. The event's id is
 # drawn when the INSERT runs, after the head's lock is held, so within a lane ids rise
-# with seq (audit_verify checks it).
+# with seq (audit_verify checks it). A part's barrier in the head's WHERE clause runs the
+# part's writes (and takes its row locks) before the head is locked, as if the part were
+# its own statement before this one. The output row exists even when no head row was
+# found (ev empty: its columns NULL), so the part's columns always come back.
 _PG_APPEND = f"""
-WITH {{writes}}head AS (
+WITH {{part}}{{writes}}head AS (
     UPDATE audit_auditchainhead
     SET seq = seq + 1,
         prev_hash = hash,
         hash = encode(sha256(convert_to(
             %s::text || hash || '","seq":' || (seq + 1)::text || '}}}}', 'UTF8')), 'hex')
-    WHERE lane = mod(txid_current(), {AUDIT_LANES})
+    WHERE lane = mod(txid_current(), {AUDIT_LANES}){{barrier}}
     RETURNING lane, seq, prev_hash, hash
+), ev AS (
+    INSERT INTO audit_auditevent (lane, seq, occurred_at, actor_id, actor, action,
+        object_type, object_id, before, after, prev_hash, hash)
+    SELECT head.lane, head.seq, %s::timestamptz, %s::bigint, %s::varchar, %s::varchar,
+        %s::varchar, %s::varchar, %s::jsonb, %s::jsonb, head.prev_hash, head.hash
+    FROM head
+    RETURNING id, lane, seq, prev_hash, hash
 )
-INSERT INTO audit_auditevent (lane, seq, occurred_at, actor_id, actor, action, object_type,
-    object_id, before, after, prev_hash, hash)
-SELECT head.lane, head.seq, %s::timestamptz, %s::bigint, %s::varchar, %s::varchar,
-    %s::varchar, %s::varchar, %s::jsonb, %s::jsonb, head.prev_hash, head.hash
-FROM head
-RETURNING id, lane, seq, prev_hash, hash{{counts}}
+SELECT ev.id, ev.lane, ev.seq, ev.prev_hash, ev.hash{{counts}}{{columns}}
+FROM (SELECT 1) AS one LEFT JOIN ev ON true
 """  # noqa: S608  (constant SQL)
 
 
 @functools.cache
-def _pg_append_sql(write_sqls: tuple[str, ...]) -> str:
+def _pg_append_sql(write_sqls: tuple[str, ...],
+                   part: tuple[str, str, str] | None = None) -> str:
     """_PG_APPEND, with each of `write_sqls` (UPDATEs) as a data-modifying CTE whose row
-    count comes back after the event's columns. PostgreSQL runs such a CTE exactly once
-    whether or not it is read."""
+    count comes back after the event's columns, and a `core.rows.Part`'s (ctes, columns,
+    barrier) first and its columns last. PostgreSQL runs such a CTE exactly once whether
+    or not it is read."""
     ctes = "".join(f"w{n} AS ({sql} RETURNING 1),\n" for n, sql in enumerate(write_sqls))
     counts = "".join(f", (SELECT count(*) FROM w{n})"  # noqa: S608  (our own SQL)
                      for n in range(len(write_sqls)))
-    return _PG_APPEND.format(writes=ctes, counts=counts)
+    part_ctes, columns, barrier = part or ("", "", "")
+    return _PG_APPEND.format(
+        part=f"{part_ctes},\n" if part_ctes else "", writes=ctes,
+        barrier=f" AND {barrier} IS NOT NULL" if barrier else "", counts=counts,
+        columns=f", {columns}" if columns else "",
+    )
 
 
 def _jsonb(value) -> str | None:
@@ -153,20 +173,27 @@ def _jsonb(value) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _pg_append(fields: dict, writes: Sequence[rows.Update] = ()) -> AuditEvent:
+def _pg_append(fields: dict, writes: Sequence[rows.Update] = (),
+               part: rows.Part | None = None) -> AuditEvent:
+    part = part if part is not None and part.pending else None
     params = [
+        *(part.params if part else ()),
         *(param for write in writes for param in write.params),
         hash_prefix(**fields),
         fields["occurred_at"], fields["actor_id"], fields["actor"], fields["action"],
         fields["object_type"], fields["object_id"],
         _jsonb(fields["before"]), _jsonb(fields["after"]),
     ]
-    sql = _pg_append_sql(tuple(write.sql for write in writes))
-    row = rows.fetchone_prepared(sql, params)
-    if row is None:  # no head row to update (and so nothing written either)
-        _ensure_heads()
+    sql = _pg_append_sql(tuple(write.sql for write in writes), part.shape if part else None)
+    with part.errors() if part else contextlib.nullcontext():
         row = rows.fetchone_prepared(sql, params)
-    event_id, lane, seq, prev_hash, digest, *counts = row
+    event_id, lane, seq, prev_hash, digest, *rest = row
+    counts = rest[:len(writes)]
+    if part:
+        part.finish(tuple(rest[len(writes):]))
+    if event_id is None:  # no head row (after a test flush): nothing appended
+        _ensure_heads()  # the part has run; the writes run again, to the same values
+        return _pg_append(fields, writes)
     for write, count in zip(writes, counts, strict=True):
         write.check(count)
     return rows.written(AuditEvent, id=event_id, lane=lane, seq=seq, prev_hash=prev_hash,

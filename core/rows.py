@@ -120,14 +120,24 @@ def lock_clause(*aliases: str) -> str:
 class Update:
     """`instance.save(update_fields=fields)` as one UPDATE by primary key, not yet run:
     run it alone (`run`), or hand it to a statement that runs it with its own work
-    (audit.services.audit_record(writes=[…]): a state change and its audit event in one)."""
+    (audit.services.audit_record(writes=[…]): a state change and its audit event in one).
 
-    def __init__(self, instance: Model, fields: list[str]):
+    `expressions`: fields set from SQL of the statement that runs the update instead of
+    from the instance (a claim's `hold_journal` from the ledger write of the same statement:
+    `ledger.services.DeferredWrite.id_column`); such an update runs only inside that
+    statement.
+    """
+
+    def __init__(self, instance: Model, fields: list[str],
+                 expressions: dict[str, str] | None = None):
         model = type(instance)
+        expressions = expressions or {}
         self.model, self.pk = model, instance.pk
-        self.sql = _update_sql(model, tuple(fields))
+        self.sql = _update_sql(model, tuple(fields), tuple(sorted(expressions.items())))
         self.params = []
         for name in fields:
+            if name in expressions:
+                continue
             field = model._meta.get_field(name)
             self.params.append(field.get_db_prep_save(field.pre_save(instance, False),
                                                       connection))
@@ -143,15 +153,58 @@ class Update:
             raise self.model.DoesNotExist(f"{self.model.__name__} {self.pk} was not updated")
 
 
+class Part:
+    """Work of one module that runs inside a statement another module builds (PostgreSQL):
+    one round trip for both. The ledger's deferred writes are parts; the audit append runs
+    them (`audit_record(part=…)`), so a claim action's posting, state change and audit
+    event are one statement.
+
+    - `ctes`: its WITH items (`name AS (…), …`, no leading WITH), with `params` in order;
+    - `columns`: the output columns the host statement returns for it (`width` of them);
+    - `barrier`: a scalar SQL expression whose evaluation completes the part's writes and
+      row locks; the host evaluates it before it takes its own row locks, so locks are
+      taken in the order they would be as two statements (no new deadlock);
+    - `errors()`: a context manager around the host statement's execution that turns the
+      part's database errors into its own exceptions;
+    - `finish(values)`: given its columns' values, the part's result (or its refusal);
+    - `run()`: the part alone, as its own statement, when no host statement takes it.
+
+    `pending` is False once the part has run (or for a part that ran when it was made,
+    off PostgreSQL): a host then leaves it out.
+    """
+
+    pending = True
+    ctes = columns = barrier = ""
+    params: list = []
+    width = 0
+
+    def errors(self):
+        raise NotImplementedError
+
+    def finish(self, values: tuple) -> None:
+        raise NotImplementedError
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def shape(self) -> tuple[str, str, str]:
+        """What the host's SQL text depends on (its cache key)."""
+        return self.ctes, self.columns, self.barrier
+
+
 def update(instance: Model, fields: list[str]) -> None:
     """`instance.save(update_fields=fields)` in one prepared-once UPDATE by primary key."""
     Update(instance, fields).run()
 
 
 @functools.cache
-def _update_sql(model: type[Model], fields: tuple[str, ...]) -> str:
+def _update_sql(model: type[Model], fields: tuple[str, ...],
+                expressions: tuple[tuple[str, str], ...] = ()) -> str:
     meta = model._meta
-    sets = ", ".join(f'"{meta.get_field(name).column}" = %s' for name in fields)
+    given = dict(expressions)
+    sets = ", ".join(f'"{meta.get_field(name).column}" = {given.get(name, "%s")}'
+                     for name in fields)
     return f'UPDATE "{meta.db_table}" SET {sets} WHERE "{meta.pk.column}" = %s'  # noqa: S608
 
 

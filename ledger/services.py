@@ -32,6 +32,7 @@ How a write happens (docs/ledger.md has the full story):
    CRITICAL and raised as `LedgerInvariantBroken`, never as a `LedgerError`.
 """
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -174,15 +175,22 @@ def journal_post(
     memo: str = "",
     metadata: dict | None = None,
     savepoint: bool = True,
+    defer: bool = False,
 ) -> Journal:
     """Post a journal of two or more legs (debits = credits), or hold it if `pending`.
 
     `savepoint=False` (inside the caller's transaction): see `_run`.
+    `defer=True` (with `savepoint=False`): a `DeferredWrite` instead of the journal.
     """
     plan = _plan_post(
         JournalSpec(key, kind, legs, pending, effective_date, actor, memo, metadata)
     )
-    return _run(lambda: _write_one(plan), single_statement=True, savepoint=savepoint)
+    if defer and _deferrable(savepoint):
+        ctes, columns = _pg_write_one_parts(len(plan.entries), _links(plan))
+        return DeferredWrite(plan, ctes, columns, _pg_write_one_params(plan), width=2,
+                             outcome=lambda values: _deferred_post_outcome(plan, values))
+    journal = _run(lambda: _write_one(plan), single_statement=True, savepoint=savepoint)
+    return DeferredWrite.written(journal) if defer else journal
 
 
 def transfer(
@@ -198,6 +206,7 @@ def transfer(
     memo: str = "",
     metadata: dict | None = None,
     savepoint: bool = True,
+    defer: bool = False,
 ) -> Journal:
     """Move `amount` fen: debit one account, credit another (a hold if `pending`)."""
     if _account_id(debit) == _account_id(credit):
@@ -212,6 +221,7 @@ def transfer(
         memo=memo,
         metadata=metadata,
         savepoint=savepoint,
+        defer=defer,
     )
 
 
@@ -226,6 +236,7 @@ def pending_post(
     effective_date: date | None = None,
     kind: str | None = None,
     savepoint: bool = True,
+    defer: bool = False,
 ) -> Journal:
     """Post a hold, fully (`amount=None`) or partially; the rest of the hold is released.
 
@@ -235,7 +246,7 @@ def pending_post(
     return _resolve(
         key=key, pending=pending, resolution=Resolution.POST, amount=amount, actor=actor,
         memo=memo, metadata=metadata, effective_date=effective_date, kind=kind,
-        savepoint=savepoint,
+        savepoint=savepoint, defer=defer,
     )
 
 
@@ -249,12 +260,13 @@ def pending_void(
     effective_date: date | None = None,
     kind: str | None = None,
     savepoint: bool = True,
+    defer: bool = False,
 ) -> Journal:
     """Release a hold entirely; nothing is posted."""
     return _resolve(
         key=key, pending=pending, resolution=Resolution.VOID, amount=None, actor=actor,
         memo=memo, metadata=metadata, effective_date=effective_date, kind=kind,
-        savepoint=savepoint,
+        savepoint=savepoint, defer=defer,
     )
 
 
@@ -428,7 +440,7 @@ def _plan_post(spec: JournalSpec) -> _Plan:
 
 
 def _resolve(*, key, pending, resolution, amount, actor, memo, metadata, effective_date,
-             kind, savepoint=True) -> Journal:
+             kind, savepoint=True, defer=False) -> Journal:
     pending_id = _journal_id(pending)
     _check_header(key, kind or "resolution", actor, memo)
     metadata = _check_metadata(metadata)
@@ -439,6 +451,22 @@ def _resolve(*, key, pending, resolution, amount, actor, memo, metadata, effecti
         f"pending_{resolution}", pending=pending_id, amount=amount, kind=kind, actor=actor,
         memo=memo, metadata=metadata, effective_date=effective_date,
     )
+    if defer and _deferrable(savepoint):
+        plan, params = _pg_resolve_plan(
+            key=key, digest=digest, pending_id=pending_id, resolution=resolution,
+            amount=amount, actor=actor, memo=memo, metadata=metadata,
+            effective_date=effective_date, kind=kind,
+        )
+
+        def outcome(values) -> Journal:
+            journal = _resolution_outcome(plan, values, amount=amount,
+                                          effective_date=effective_date)
+            if journal.public_id != plan.public_id:
+                raise _deferred_replay(plan)
+            return journal
+
+        return DeferredWrite(plan, _PG_RESOLVE_CTES, _PG_RESOLVE_COLUMNS, params, width=8,
+                             outcome=outcome)
 
     def write() -> Journal:
         if connection.vendor == "postgresql":
@@ -484,7 +512,8 @@ def _resolve(*, key, pending, resolution, amount, actor, memo, metadata, effecti
 
     # On PostgreSQL `write` is one statement (the diagnosis reads run only after it
     # wrote nothing): at top level it runs alone in autocommit, as journal_post does.
-    return _run(write, single_statement=True, savepoint=savepoint)
+    journal = _run(write, single_statement=True, savepoint=savepoint)
+    return DeferredWrite.written(journal) if defer else journal
 
 
 _HOLD_SQL = """
@@ -681,8 +710,10 @@ SELECT ARRAY(SELECT id FROM j ORDER BY id), ARRAY(SELECT idempotency_key FROM j 
 
 
 @functools.cache
-def _pg_write_one_sql(n_entries: int, links: bool) -> str:
-    """The one-journal form: scalar parameters (cheaper to send than arrays), n entries.
+def _pg_write_one_parts(n_entries: int, links: bool) -> tuple[str, str]:
+    """The one-journal form as (CTEs, output columns): scalar parameters (cheaper to send
+    than arrays), n entries. Run alone as `WITH <CTEs> SELECT <columns>`, or inside another
+    statement (DeferredWrite).
 
     A plain journal can only collide on its key, so the insert names that index alone as
     its arbiter; a resolution or reversal must also stop on the partial unique indexes of
@@ -692,8 +723,7 @@ def _pg_write_one_sql(n_entries: int, links: bool) -> str:
     rows = ", ".join(
         ["(%s::bigint, %s::varchar, %s::bigint, %s::boolean, %s::boolean)"] * n_entries
     )
-    return f"""
-WITH j AS (
+    ctes = f"""j AS (
     INSERT INTO ledger_journal (public_id, idempotency_key, request_digest, kind,
         effective_date, actor, memo, metadata, pending, resolves_id, resolution,
         reverses_id, created_at)
@@ -707,9 +737,14 @@ WITH j AS (
     SELECT j.id, x.account_id, x.side, x.amount, x.pending, x.release
     FROM j, (VALUES {rows}) AS x(account_id, side, amount, pending, release)
     RETURNING account_id, side, amount, pending, release
-{_PG_BALANCES}
-SELECT (SELECT id FROM j), {_PG_BREACH}
-"""  # noqa: S608  (only placeholders are added)
+{_PG_BALANCES}"""  # noqa: S608  (only placeholders are added)
+    return ctes, f"(SELECT id FROM j), {_PG_BREACH}"  # noqa: S608  (constant SQL)
+
+
+@functools.cache
+def _pg_write_one_sql(n_entries: int, links: bool) -> str:
+    ctes, columns = _pg_write_one_parts(n_entries, links)
+    return f"WITH {ctes}\nSELECT {columns}\n"
 
 
 def _pg_write(plans: list[_Plan]) -> list[Journal]:
@@ -749,7 +784,7 @@ def _pg_write(plans: list[_Plan]) -> list[Journal]:
     return [p.journal(written[p.key]) if p.key in written else replayed[p.key] for p in plans]
 
 
-def _pg_write_one(plan: _Plan) -> Journal:
+def _pg_write_one_params(plan: _Plan) -> list:
     params = [
         plan.public_id, plan.key, plan.digest, plan.kind, plan.effective_date, plan.actor,
         plan.memo, json.dumps(plan.metadata), plan.pending, plan.resolves_id,
@@ -757,8 +792,16 @@ def _pg_write_one(plan: _Plan) -> Journal:
     ]
     for entry in plan.entries:
         params.extend(entry)
-    links = plan.resolves_id is not None or plan.reverses_id is not None
-    journal_id, _ = _pg_fetchone(_pg_write_one_sql(len(plan.entries), links), params)
+    return params
+
+
+def _links(plan: _Plan) -> bool:
+    return plan.resolves_id is not None or plan.reverses_id is not None
+
+
+def _pg_write_one(plan: _Plan) -> Journal:
+    params = _pg_write_one_params(plan)
+    journal_id, _ = _pg_fetchone(_pg_write_one_sql(len(plan.entries), _links(plan)), params)
     if journal_id is not None:
         return plan.journal(journal_id)
     replayed = _replays([plan])
@@ -776,8 +819,7 @@ def _pg_write_one(plan: _Plan) -> Journal:
 # the posted legs of the full or partial amount, in the hold's entry order) and the balances
 # as for any journal. The last columns describe the hold as read, so that Python can say
 # why nothing was written without reading it again.
-_PG_RESOLVE = f"""
-WITH r AS (
+_PG_RESOLVE_CTES = f"""r AS (
     SELECT %s::varchar AS resolution, %s::bigint AS amount, %s::varchar AS kind,
            %s::date AS day, %s::boolean AS day_given
 ), h AS (
@@ -822,23 +864,29 @@ WITH r AS (
     ) AS x
     ORDER BY x.part, x.n
     RETURNING account_id, side, amount, pending, release
-{_PG_BALANCES}
-SELECT (SELECT id FROM j), (SELECT kind FROM j), (SELECT effective_date FROM j),
-       {_PG_BREACH},
-       (SELECT pending FROM h), (SELECT effective_date FROM h), t.n, t.total
-FROM t
-"""  # noqa: S608  (constant SQL)
+{_PG_BALANCES}"""  # noqa: S608  (constant SQL)
+_PG_RESOLVE_COLUMNS = f"""(SELECT id FROM j), (SELECT kind FROM j),
+    (SELECT effective_date FROM j), {_PG_BREACH}, (SELECT pending FROM h),
+    (SELECT effective_date FROM h), (SELECT n FROM t), (SELECT total FROM t)"""  # noqa: S608
+_PG_RESOLVE = f"WITH {_PG_RESOLVE_CTES}\nSELECT {_PG_RESOLVE_COLUMNS}\n"
 
 
 def _pg_resolve(*, key, digest, pending_id, resolution, amount, actor, memo, metadata,
                 effective_date, kind) -> Journal:
-    """Post or void a hold in one statement (`_PG_RESOLVE`); the hold is read only by it.
+    """Post or void a hold in one statement (`_PG_RESOLVE`); the hold is read only by it."""
+    plan, params = _pg_resolve_plan(
+        key=key, digest=digest, pending_id=pending_id, resolution=resolution, amount=amount,
+        actor=actor, memo=memo, metadata=metadata, effective_date=effective_date, kind=kind,
+    )
+    try:
+        values = _pg_fetchone(_PG_RESOLVE, params)
+    except IntegrityError as exc:
+        raise _invariant_broken(exc, [plan]) from exc
+    return _resolution_outcome(plan, values, amount=amount, effective_date=effective_date)
 
-    When it wrote nothing, the hold as it read it says why, in the order of the portable
-    path: no such hold, not a hold, an amount it cannot post (each answered first as a
-    replay, then as already resolved); an effective date before the hold's; then a replay
-    of the key, or a second resolution of the hold (the ON CONFLICT cases).
-    """
+
+def _pg_resolve_plan(*, key, digest, pending_id, resolution, amount, actor, memo, metadata,
+                     effective_date, kind) -> tuple[_Plan, list]:
     today = timezone.localdate()
     plan = _Plan(
         key=key,
@@ -857,20 +905,26 @@ def _pg_resolve(*, key, digest, pending_id, resolution, amount, actor, memo, met
         pending_id, plan.public_id, key, digest, actor, memo, json.dumps(metadata),
         plan.created_at,
     ]
-    try:
-        (journal_id, written_kind, written_date, _, is_pending, hold_date, legs,
-         total) = _pg_fetchone(_PG_RESOLVE, params)
-    except IntegrityError as exc:
-        raise _invariant_broken(exc, [plan]) from exc
+    return plan, params
+
+
+def _resolution_outcome(plan: _Plan, values, *, amount, effective_date) -> Journal:
+    """The journal `_PG_RESOLVE`'s columns `values` say was written; when it wrote nothing,
+    the hold as it read it says why, in the order of the portable path: no such hold, not
+    a hold, an amount it cannot post (each answered first as a replay, then as already
+    resolved); an effective date before the hold's; then a replay of the key, or a second
+    resolution of the hold (the ON CONFLICT cases)."""
+    journal_id, written_kind, written_date, _, is_pending, hold_date, legs, total = values
     if journal_id is not None:
         plan.kind, plan.effective_date = written_kind, written_date
         return plan.journal(journal_id)
+    key, digest, pending_id = plan.key, plan.digest, plan.resolves_id
     problem = None
     if not legs:
         problem = InvalidJournal(f"no journal with id {pending_id}")
     elif not is_pending:
         problem = InvalidJournal(f"journal {pending_id} is not pending")
-    elif resolution == Resolution.POST:
+    elif plan.resolution == Resolution.POST:
         problem = _partial_refusal(pending_id, legs, total, amount)
     if problem is not None:
         return _explain(problem, key, digest, pending_id, found=bool(legs))
@@ -881,6 +935,93 @@ def _pg_resolve(*, key, digest, pending_id, resolution, amount, actor, memo, met
     raise _taken(plan)  # the key is free: the hold was resolved first
 
 
+# --------------------------------------------------------------------------- deferred
+
+
+def _deferrable(savepoint: bool) -> bool:
+    """A write can wait for the caller's next statement: PostgreSQL, inside the caller's
+    transaction, which rolls back whole if the ledger refuses (`savepoint=False`)."""
+    return (connection.vendor == "postgresql" and connection.in_atomic_block
+            and not savepoint)
+
+
+class DeferredWrite(rows.Part):
+    """A posting, hold, or hold's post or void that runs inside the caller's next statement
+    (`defer=True`): the claim actions hand it to their audit append, so the posting, the
+    claim's new state and the audit event are one statement, one round trip (ADR 0012).
+
+    Until that statement ran, `journal` is None and `id_sql` is the journal's id as SQL of
+    that statement (for a claim's `hold_journal`). Its refusals come out of that statement
+    as the write's own would: a breached limit as `LimitExceeded` (`errors()`), a hold
+    that cannot be resolved as the error the write raises (`finish`). A replay of the key
+    is refused (`InvalidJournal`): the caller already wrote its state for a new journal.
+    Where a write cannot wait (SQLite; no caller transaction; `savepoint=True`), it runs
+    at once and arrives written (`pending` False, `journal` set).
+    """
+
+    id_sql = "(SELECT id FROM j)"
+    barrier = "(SELECT count(*) FROM u)"  # u: the accounts' UPDATE, which locks them
+
+    def __init__(self, plan: _Plan | None, ctes: str, columns: str, params: list, *,
+                 width: int, outcome: Callable[[tuple], Journal] | None):
+        self.plan, self.ctes, self.columns, self.params = plan, ctes, columns, params
+        self.width, self._outcome = width, outcome
+        self.journal: Journal | None = None
+
+    @classmethod
+    def written(cls, journal: Journal) -> "DeferredWrite":
+        done = cls(None, "", "", [], width=0, outcome=None)
+        done.journal, done.pending = journal, False
+        return done
+
+    @property
+    def public_id(self) -> uuid.UUID:
+        return self.journal.public_id if self.plan is None else self.plan.public_id
+
+    def id_column(self, name: str) -> dict[str, str]:
+        """{name: id_sql} while pending (for `rows.Update(expressions=…)`), else {}."""
+        return {name: self.id_sql} if self.pending else {}
+
+    @contextlib.contextmanager
+    def errors(self):
+        try:
+            yield
+        except DatabaseError as exc:
+            if _sqlstate(exc) == "LE001":  # raised by ledger_limit_breached()
+                raise _limit_error(_breach_of(exc)) from None
+            raise
+
+    def finish(self, values: tuple) -> Journal:
+        self.journal, self.pending = self._outcome(tuple(values)), False
+        return self.journal
+
+    def run(self) -> Journal:
+        """Run alone, as its own statement in the caller's transaction."""
+        with self.errors():
+            values = rows.fetchone_prepared(f"WITH {self.ctes}\nSELECT {self.columns}\n",
+                                            self.params)
+        return self.finish(values)
+
+
+def _deferred_post_outcome(plan: _Plan, values) -> Journal:
+    journal_id, _ = values
+    if journal_id is not None:
+        return plan.journal(journal_id)
+    if plan.key in _replays([plan]):
+        raise _deferred_replay(plan)
+    raise _taken(plan)
+
+
+def _deferred_replay(plan: _Plan) -> InvalidJournal:
+    return InvalidJournal(f"journal {plan.key!r} is already written: a deferred write "
+                          "cannot be a replay")
+
+
+def _breach_of(exc: DatabaseError) -> _LimitBreached:
+    details = json.loads(exc.__cause__.diag.message_detail)
+    return _LimitBreached(int(details["id"]), details)
+
+
 def _pg_fetchone(sql: str, params: list):
     """One prepared statement (core.rows.fetchone_prepared); a breached limit raised by
     ledger_limit_breached() (SQLSTATE LE001) comes out as _LimitBreached."""
@@ -888,8 +1029,7 @@ def _pg_fetchone(sql: str, params: list):
         return rows.fetchone_prepared(sql, params)
     except DatabaseError as exc:
         if _sqlstate(exc) == "LE001":  # raised by ledger_limit_breached()
-            details = json.loads(exc.__cause__.diag.message_detail)
-            raise _LimitBreached(int(details["id"]), details) from None
+            raise _breach_of(exc) from None
         raise
 
 
