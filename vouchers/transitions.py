@@ -53,9 +53,13 @@ class StateMachine:
 
 
 def change_status(machine: StateMachine, obj, action: str, *, actor, fields: Iterable[str] = (),
-                  after: dict | None = None, also: Iterable[rows.Update] = ()) -> str:
+                  after: dict | None = None, also: Iterable[rows.Update] = (),
+                  expressions: dict[str, str] | None = None,
+                  part: rows.Part | None = None) -> str:
     """Move `obj` by `action`, save it (status + `fields`) and append the audit event;
-    `also`: other row updates of the same change, saved by the same statement."""
+    `also`: other row updates of the same change, saved by the same statement;
+    `part`: other work of the change run by that statement first (the ledger's deferred
+    posting), with `expressions` setting fields of `obj` from it (see core.rows.Update)."""
     before = obj.status
     obj.status = machine.target(action, before)
     audit_record(
@@ -65,7 +69,8 @@ def change_status(machine: StateMachine, obj, action: str, *, actor, fields: Ite
         object_id=machine.public_id(obj),
         before={"status": before},
         after={"status": obj.status, **(after or {})},
-        writes=[*also, rows.Update(obj, ["status", *fields])],  # saved by the append
+        writes=[*also, rows.Update(obj, ["status", *fields], expressions)],  # saved by it
+        part=part,
     )
     return obj.status
 

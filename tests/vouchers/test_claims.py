@@ -431,3 +431,28 @@ def test_claim_input_errors(voucher, provider):
     missing = client.post(URL, claim_body(voucher, voucher="0000-0000-0000-0000"),
                           format="json")
     assert missing.status_code == 404
+
+
+@pytest.mark.postgres
+def test_confirm_and_approve_each_lock_then_write_everything_in_one_statement(
+        voucher, provider, enterprise, reviewer, monkeypatch):
+    """The claim's lock, then one statement: the ledger's hold or post, the claim's new
+    state (and the provider's approved total) and the audit event (ADR 0012). Inside the
+    test's transaction the service's own atomic block is a savepoint: SAVEPOINT, lock,
+    write, RELEASE."""
+    from tests.round_trips import RoundTrips
+
+    warm = submit(provider, voucher, "100.00", invoice="200.00")  # statements prepared
+    services.claim_approve(claim=services.claim_confirm(claim=warm, actor=enterprise),
+                           actor=reviewer)
+    claim = submit(provider, voucher, "1000.00", invoice="2000.00")
+    trips = RoundTrips(monkeypatch)
+    assert trips(lambda: services.claim_confirm(claim=claim, actor=enterprise)) == 4
+    claim = Claim.objects.get(pk=claim.pk)
+    assert claim.status == C.CONFIRMED and claim.hold_journal.pending
+    assert trips(lambda: services.claim_approve(claim=claim, actor=reviewer)) == 4
+    claim = Claim.objects.get(pk=claim.pk)
+    assert claim.status == C.APPROVED
+    balance, _ = fresh_balance(voucher)
+    assert balance.held == 0
+    assert check_books(voucher.programme)

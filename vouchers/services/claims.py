@@ -358,7 +358,10 @@ def _ensure_not_frozen(claim: Claim) -> None:
 
 @transaction.atomic
 def claim_confirm(*, claim: Claim, actor) -> Claim:
-    """The voucher's enterprise confirms: a pending transfer Dr voucher, Cr payable (a hold)."""
+    """The voucher's enterprise confirms: a pending transfer Dr voucher, Cr payable (a hold).
+
+    The hold is a deferred ledger write: on PostgreSQL it runs inside the audit append's
+    statement with the claim's new state (one round trip for the three; ADR 0012)."""
     claim = _lock(claim)
     _ensure_acting_for(actor, claim.enterprise)
     CLAIM.check("confirm", claim.status)
@@ -370,9 +373,16 @@ def claim_confirm(*, claim: Claim, actor) -> Claim:
         hold = ledger_services.transfer(
             key=chart.hold_key(claim), kind="claim.hold", pending=True,
             debit=voucher.account_id, credit=claim.provider_programme.payable_account_id,
-            amount=claim.amount, actor=actor_label(actor), savepoint=False,
+            amount=claim.amount, actor=actor_label(actor), savepoint=False, defer=True,
             metadata={"claim": str(claim.public_id), "voucher": voucher.code},
         )
+        claim.hold_journal = hold.journal  # None until the statement below has run
+        claim.confirmed_by = user_or_none(actor)
+        claim.confirmed_at = now()
+        change_status(CLAIM, claim, "confirm", actor=actor,
+                      fields=["hold_journal", "confirmed_by", "confirmed_at"],
+                      expressions=hold.id_column("hold_journal"), part=hold,
+                      after={"hold": str(hold.public_id)})
     except LimitExceeded as exc:
         raise DomainError(
             "insufficient_voucher_balance",
@@ -380,18 +390,16 @@ def claim_confirm(*, claim: Claim, actor) -> Claim:
             f"{format_fen(claim.amount)}.",
             available=format_fen(exc.available),
         ) from exc
-    claim.hold_journal = hold
-    claim.confirmed_by = user_or_none(actor)
-    claim.confirmed_at = now()
-    change_status(CLAIM, claim, "confirm", actor=actor,
-                  fields=["hold_journal", "confirmed_by", "confirmed_at"],
-                  after={"hold": str(hold.public_id)})
+    claim.hold_journal = hold.journal
     return claim
 
 
 @transaction.atomic
 def claim_approve(*, claim: Claim, actor) -> Claim:
-    """The reviewer approves: the hold is posted (the voucher is spent, the provider owed)."""
+    """The reviewer approves: the hold is posted (the voucher is spent, the provider owed).
+
+    The post is a deferred ledger write, run by the claim's audit append (ADR 0012); when
+    the approval also exhausts the voucher, it runs first, before the voucher's event."""
     claim = _lock(claim, for_approval=True)
     CLAIM.check("approve", claim.status)
     ensure_not_own_organization(actor, claim.provider)
@@ -400,27 +408,30 @@ def claim_approve(*, claim: Claim, actor) -> Claim:
     _ensure_not_frozen(claim)
     position = claim.provider_programme
     _ensure_within_provider_cap(position, claim.programme, claim.amount)
-    ledger_services.pending_post(
+    post = ledger_services.pending_post(
         key=chart.post_key(claim), pending=claim.hold_journal_id, actor=actor_label(actor),
-        savepoint=False, metadata={"claim": str(claim.public_id)},
+        savepoint=False, defer=True, metadata={"claim": str(claim.public_id)},
     )
     position.approved_total += claim.amount
     claim.decided_by = user_or_none(actor)
     claim.decided_at = now()
-    _exhaust_if_spent(claim.voucher, posted=claim.amount, actor=actor)
+    _exhaust_if_spent(claim.voucher, posted=claim.amount, actor=actor, before=post)
     change_status(CLAIM, claim, "approve", actor=actor, fields=["decided_by", "decided_at"],
-                  also=[rows.Update(position, ["approved_total"])])
+                  also=[rows.Update(position, ["approved_total"])], part=post)
     return claim
 
 
-def _exhaust_if_spent(voucher: Voucher, *, posted: int, actor) -> None:
-    """After a hold of `posted` fen was posted: nothing available and nothing held left
+def _exhaust_if_spent(voucher: Voucher, *, posted: int, actor, before=None) -> None:
+    """After a hold of `posted` fen is posted: nothing available and nothing held left
     means the voucher is spent to the fen. `voucher.account` was read under lock, before
-    the posting (which moved `posted` from pending to posted debits)."""
+    the posting (which moves `posted` from pending to posted debits). `before`: a deferred
+    posting, run now if the voucher is spent (the posting comes before the event)."""
     if voucher.status != Voucher.Status.ACTIVE:
         return
     balance = ledger_selectors.Balance.of(voucher.account)
     if balance.available == 0 and balance.held == posted:
+        if before is not None and before.pending:
+            before.run()
         change_status(VOUCHER, voucher, "exhaust", actor=actor,
                       after={"spent": format_fen(balance.debits_posted + posted
                                                  - voucher.returned)})
