@@ -173,8 +173,8 @@ class _Slowdowns:
         if not self.ratios:
             return "host speed: no sample"
         r = self.ratios
-        return (f"host CPU x{r[len(r) // 2]:.2f} (p90 x{r[int(len(r) * 0.9)]:.2f}) the idle time "
-                f"of a probe loop")
+        return (f"host: a probe loop took x{r[len(r) // 2]:.2f} its idle time "
+                f"(p90 x{r[int(len(r) * 0.9)]:.2f})")
 
 
 def free_port() -> int:

@@ -67,4 +67,4 @@ def test_host_speed_samples_while_a_block_runs_and_compares_with_the_idle_loop()
     assert len(speed.ratios) >= 5
     assert speed.ratios == sorted(speed.ratios)
     assert speed.ratios[0] > 0
-    assert "median" in speed.summary()
+    assert speed.summary().startswith("host: a probe loop took x")
