@@ -156,16 +156,16 @@ def _pg_append_sql(write_sqls: tuple[str, ...],
     """_PG_APPEND, with each of `write_sqls` (UPDATEs) as a data-modifying CTE whose row
     count comes back after the event's columns, and a `core.rows.Part`'s (ctes, columns,
     barrier) first and its columns last. PostgreSQL runs such a CTE exactly once whether
-    or not it is read."""
+    or not it is read. Compacted: with a part it is long (`rows.compact`)."""
     ctes = "".join(f"w{n} AS ({sql} RETURNING 1),\n" for n, sql in enumerate(write_sqls))
     counts = "".join(f", (SELECT count(*) FROM w{n})"  # noqa: S608  (our own SQL)
                      for n in range(len(write_sqls)))
     part_ctes, columns, barrier = part or ("", "", "")
-    return _PG_APPEND.format(
+    return rows.compact(_PG_APPEND.format(
         part=f"{part_ctes},\n" if part_ctes else "", writes=ctes,
         barrier=f" AND {barrier} IS NOT NULL" if barrier else "", counts=counts,
         columns=f", {columns}" if columns else "",
-    )
+    ))
 
 
 def _jsonb(value) -> str | None:

@@ -119,7 +119,7 @@ class HostSpeed:
     beside their figures.
 
     `watch()` forks a process that times a ~1 ms loop in its own thread CPU time every
-    `every` seconds (under 3 % of one core): its time depends on how fast the vCPU
+    `every` seconds (under 1 % of one core): its time depends on how fast the vCPU
     executes, not on how the scheduler shares it. Each sample is divided by the fastest of
     50 loops on the idle machine, taken when this object is made. It sees a slower vCPU;
     it cannot see a neighbour thrashing the shared caches, which slows our processes (large
@@ -128,7 +128,7 @@ class HostSpeed:
 
     LOOP = 20_000
 
-    def __init__(self, every: float = 0.05):
+    def __init__(self, every: float = 0.2):
         self.every = every
         self.idle = min(self._loop() for _ in range(50))
 

@@ -11,6 +11,7 @@ Use them where a profile shows the need, and keep the SQL next to its one caller
 """
 
 import functools
+import re
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
@@ -236,6 +237,20 @@ def _insert_sql(model: type[Model]) -> str:
 
 
 _NEVER_AUTOMATICALLY = 2**31 - 1
+
+
+_SPACE_AROUND = re.compile(r"\s*([(),=<>+])\s*")
+
+
+def compact(sql: str) -> str:
+    """`sql` without the whitespace it does not need: runs made one space, none around
+    ( ) , = < > + (for SQL with no whitespace inside its string literals: ours).
+
+    psycopg caches the conversion of a query's %s placeholders only for texts up to 4,096
+    bytes (psycopg._queries.MAX_CACHED_STATEMENT_LENGTH); a longer one is parsed again at
+    every execution, ~0.2 ms of a claim approval's CPU when its statement was 4,732 bytes.
+    """
+    return _SPACE_AROUND.sub(r"\1", " ".join(sql.split()))
 
 
 def fetchone_prepared(sql: str, params: list):

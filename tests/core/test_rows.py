@@ -96,3 +96,18 @@ def test_written_needs_every_field_and_nothing_else(claim):
         rows.written(Claim, **{k: v for k, v in values.items() if k != "amount"})
     with pytest.raises(TypeError):
         rows.written(Claim, **values, not_a_field=1)
+
+
+def test_compact_drops_only_whitespace_sql_does_not_need():
+    sql = """
+    WITH j AS (
+        SELECT a.id, b.x
+        FROM t a JOIN u b ON b.id = a.id
+        WHERE a.n <= %s AND a.m + 1 > 0 AND a.s = 'x'
+    )
+    SELECT count(*) FROM j
+    """
+    assert rows.compact(sql) == (
+        "WITH j AS(SELECT a.id,b.x FROM t a JOIN u b ON b.id=a.id "
+        "WHERE a.n<=%s AND a.m+1>0 AND a.s='x')SELECT count(*)FROM j"
+    )

@@ -440,11 +440,19 @@ def test_confirm_and_approve_each_lock_then_write_everything_in_one_statement(
     state (and the provider's approved total) and the audit event (ADR 0012). Inside the
     test's transaction the service's own atomic block is a savepoint: SAVEPOINT, lock,
     write, RELEASE."""
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
+
+    from core import rows
     from tests.round_trips import RoundTrips
 
+    sent, send = [], rows.fetchone_prepared
+    monkeypatch.setattr(rows, "fetchone_prepared",
+                        lambda sql, params: sent.append(sql) or send(sql, params))
     warm = submit(provider, voucher, "100.00", invoice="200.00")  # statements prepared
     services.claim_approve(claim=services.claim_confirm(claim=warm, actor=enterprise),
                            actor=reviewer)
+    # psycopg parses a longer text again at every execution (core.rows.compact)
+    assert sent and max(map(len, sent)) <= MAX_CACHED_STATEMENT_LENGTH
     claim = submit(provider, voucher, "1000.00", invoice="2000.00")
     trips = RoundTrips(monkeypatch)
     assert trips(lambda: services.claim_confirm(claim=claim, actor=enterprise)) == 4
