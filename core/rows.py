@@ -161,7 +161,7 @@ class Part:
     event are one statement.
 
     - `ctes`: its WITH items (`name AS (…), …`, no leading WITH), with `params` in order;
-    - `columns`: the output columns the host statement returns for it (`width` of them);
+    - `columns`: the output columns the host statement returns for it, after its own;
     - `barrier`: a scalar SQL expression whose evaluation completes the part's writes and
       row locks; the host evaluates it before it takes its own row locks, so locks are
       taken in the order they would be as two statements (no new deadlock);
@@ -177,7 +177,6 @@ class Part:
     pending = True
     ctes = columns = barrier = ""
     params: list = []
-    width = 0
 
     def errors(self):
         raise NotImplementedError

@@ -187,7 +187,7 @@ def journal_post(
     )
     if defer and _deferrable(savepoint):
         ctes, columns = _pg_write_one_parts(len(plan.entries), _links(plan))
-        return DeferredWrite(plan, ctes, columns, _pg_write_one_params(plan), width=2,
+        return DeferredWrite(plan, ctes, columns, _pg_write_one_params(plan),
                              outcome=lambda values: _deferred_post_outcome(plan, values))
     journal = _run(lambda: _write_one(plan), single_statement=True, savepoint=savepoint)
     return DeferredWrite.written(journal) if defer else journal
@@ -465,7 +465,7 @@ def _resolve(*, key, pending, resolution, amount, actor, memo, metadata, effecti
                 raise _deferred_replay(plan)
             return journal
 
-        return DeferredWrite(plan, _PG_RESOLVE_CTES, _PG_RESOLVE_COLUMNS, params, width=8,
+        return DeferredWrite(plan, _PG_RESOLVE_CTES, _PG_RESOLVE_COLUMNS, params,
                              outcome=outcome)
 
     def write() -> Journal:
@@ -963,14 +963,14 @@ class DeferredWrite(rows.Part):
     barrier = "(SELECT count(*) FROM u)"  # u: the accounts' UPDATE, which locks them
 
     def __init__(self, plan: _Plan | None, ctes: str, columns: str, params: list, *,
-                 width: int, outcome: Callable[[tuple], Journal] | None):
+                 outcome: Callable[[tuple], Journal] | None):
         self.plan, self.ctes, self.columns, self.params = plan, ctes, columns, params
-        self.width, self._outcome = width, outcome
+        self._outcome = outcome
         self.journal: Journal | None = None
 
     @classmethod
     def written(cls, journal: Journal) -> "DeferredWrite":
-        done = cls(None, "", "", [], width=0, outcome=None)
+        done = cls(None, "", "", [], outcome=None)
         done.journal, done.pending = journal, False
         return done
 
@@ -996,7 +996,9 @@ class DeferredWrite(rows.Part):
         return self.journal
 
     def run(self) -> Journal:
-        """Run alone, as its own statement in the caller's transaction."""
+        """Run alone, as its own statement in the caller's transaction (once)."""
+        if not self.pending:
+            return self.journal
         with self.errors():
             values = rows.fetchone_prepared(f"WITH {self.ctes}\nSELECT {self.columns}\n",
                                             self.params)

@@ -135,3 +135,13 @@ def test_the_part_runs_once_when_the_lanes_heads_must_be_made_first(chart):
     assert balance(chart.voucher).held == 300_00
     assert AuditEvent.objects.filter(action="test.post").count() == 1
     assert connection.vendor == "postgresql" and audit_verify().ok
+
+
+@on_postgres
+def test_a_deferred_write_runs_once(chart):
+    fund(chart)
+    with transaction.atomic():
+        deferred = hold(chart, savepoint=False, defer=True)
+        first = deferred.run()
+        assert deferred.run() is first  # not written again (nor refused as a replay)
+    assert Journal.objects.filter(idempotency_key="hold-1").count() == 1
