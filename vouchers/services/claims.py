@@ -376,7 +376,8 @@ def claim_confirm(*, claim: Claim, actor) -> Claim:
             amount=claim.amount, actor=actor_label(actor), savepoint=False, defer=True,
             metadata={"claim": str(claim.public_id), "voucher": voucher.code},
         )
-        claim.hold_journal = hold.journal  # None until the statement below has run
+        # written already off PostgreSQL; there, None until the statement below sets it
+        claim.hold_journal = hold.journal
         claim.confirmed_by = user_or_none(actor)
         claim.confirmed_at = now()
         change_status(CLAIM, claim, "confirm", actor=actor,
