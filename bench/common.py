@@ -372,15 +372,18 @@ def _postgres_backends(database: str) -> list[int]:
 
 
 @contextlib.contextmanager
-def production_server(processes: int, environ: dict | None = None):
+def production_server(processes: int, environ: dict | None = None, root=None):
     """uWSGI with the production config (config/uwsgi.ini), `processes` workers, on a free
-    loopback port, started and answering /healthz; stopped on exit. Yields (port, pid)."""
+    loopback port, started and answering /healthz; stopped on exit. Yields (port, pid).
+
+    `root`: the checkout whose code it serves (default: this one), e.g. another commit's
+    worktree for bench/ab_http.py; this virtualenv's uWSGI serves either."""
     import http.client
     import subprocess
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(root or Path(__file__).resolve().parent.parent)
     port = free_port()
     env = {**os.environ, **(environ or {}), "UWSGI_HTTP_SOCKET": f"127.0.0.1:{port}",
            "UWSGI_PROCESSES": str(processes)}
