@@ -22,7 +22,6 @@ pairs, not a mean alone. The migrations of B are applied; A must work on that sc
 
 import argparse
 import contextlib
-import multiprocessing
 import secrets
 import statistics
 import subprocess
@@ -50,32 +49,6 @@ def worktree(commit: str):
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT,
                        check=False)
-
-
-def prepare(claims: int, workers: int = 4) -> tuple[dict, list, dict]:
-    """A programme, its parties, and `claims` submitted claims (vouchers_bench's set-up)."""
-    from django.db import connections
-    from rest_framework.authtoken.models import Token
-
-    vb.ensure_database()
-    run = secrets.token_hex(3).upper()
-    ids = vb.set_up(run)
-    tokens = {pk: Token.objects.get_or_create(user_id=pk)[0].key
-              for pk in [ids["reviewer"], *ids["enterprises"]]}
-    connections.close_all()
-    shares = [list(range(5_000_000 + w, 5_000_000 + claims, workers)) for w in range(workers)]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        prepared = [c for part in pool.map(vb._prepare_worker, [(ids, run, s) for s in shares])
-                    for c in part]
-    vb.analyse_without_autovacuum()
-    connections.close_all()
-    return ids, prepared, tokens
-
-
-def jobs_for(endpoint: str, claims: list, ids: dict, tokens: dict) -> list[tuple[str, str]]:
-    if endpoint == "confirm":
-        return [(f"/api/v1/claims/{cid}/confirm/", tokens[ent]) for ent, cid in claims]
-    return [(f"/api/v1/claims/{cid}/approve/", tokens[ids["reviewer"]]) for _, cid in claims]
 
 
 def measure_chunk(port: int, pid: int, jobs: list, clients: int, host: HostSpeed) -> dict:
@@ -123,7 +96,11 @@ def main() -> None:
     import django
 
     django.setup()
-    ids, prepared, tokens = prepare(options.claims)
+    vb.ensure_database()
+    run = secrets.token_hex(3).upper()
+    ids = vb.set_up(run)
+    tokens = vb.tokens_for(ids)
+    prepared = vb.prepare_claims(ids, run, options.claims, workers=4)
     order = ["A", "B", "B", "A"] * (options.chunks // 4)
     # Each arm's first requests of an endpoint are slow (per worker: the backend's catalogue
     # caches, PL/pgSQL compiled, statements planned until psycopg prepares them: ~20 ms,
@@ -141,11 +118,13 @@ def main() -> None:
             vb._drive(port, [("/api/v1/me/", "x")] * (options.http_workers * 4), 6)
         for endpoint in ("confirm", "approve"):
             for arm, (port, _) in servers.items():
-                vb._drive(port, jobs_for(endpoint, warm[arm], ids, tokens), options.http_workers)
+                warm_jobs = vb.claim_action_jobs(endpoint, warm[arm], ids, tokens)
+                vb._drive(port, warm_jobs, options.http_workers)
             results = {"A": [], "B": []}
             for k, arm in enumerate(order):
                 port, pid = servers[arm]
-                jobs = jobs_for(endpoint, prepared[k * size:(k + 1) * size], ids, tokens)
+                jobs = vb.claim_action_jobs(endpoint, prepared[k * size:(k + 1) * size], ids,
+                                             tokens)
                 row = measure_chunk(port, pid, jobs, options.clients, host)
                 results[arm].append(row)
                 print(f"   {endpoint:<8} {k:>2} {arm} {row['rps']:6.0f} req/s  p50 "

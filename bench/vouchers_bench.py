@@ -308,6 +308,39 @@ def _prepare_worker(args):
     return made
 
 
+def tokens_for(ids: dict) -> dict:
+    """An API token for the reviewer and each enterprise user of the set-up."""
+    from rest_framework.authtoken.models import Token
+
+    return {pk: Token.objects.get_or_create(user_id=pk)[0].key
+            for pk in [ids["reviewer"], *ids["enterprises"]]}
+
+
+def prepare_claims(ids: dict, run: str, claims: int, workers: int) -> list[tuple[int, str]]:
+    """`claims` submitted claims, made by `workers` processes: (enterprise user id, claim
+    public id) each; statistics gathered afterwards (this machine runs without autovacuum)."""
+    from django.db import connections
+
+    connections.close_all()  # children open their own connections
+    offset = 5_000_000
+    shares = [list(range(offset + w, offset + claims, workers)) for w in range(workers)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        prepared = [c for part in pool.map(_prepare_worker, [(ids, run, s) for s in shares])
+                    for c in part]
+    analyse_without_autovacuum()
+    connections.close_all()
+    return prepared
+
+
+def claim_action_jobs(action: str, claims: list, ids: dict, tokens: dict
+                      ) -> list[tuple[str, str]]:
+    """(path, token) per claim: confirmed by its enterprise, or approved by the reviewer."""
+    if action == "confirm":
+        return [(f"/api/v1/claims/{cid}/confirm/", tokens[ent]) for ent, cid in claims]
+    return [(f"/api/v1/claims/{cid}/approve/", tokens[ids["reviewer"]]) for _, cid in claims]
+
+
 def _drive(port: int, jobs: list[tuple[str, str]], clients: int,
            rate: float | None = None) -> tuple[list[float], dict]:
     """POST {} to each (path, token) of `jobs` (common.drive_http: closed loop, or open
@@ -330,20 +363,9 @@ def _report(name: str, latencies: list[float], statuses: dict, seconds: float) -
 def bench_http(ids: dict, run: str, claims: int, clients: int, http_workers: int,
                workers: int, serial: int, rate: float) -> None:
     from django.conf import settings
-    from django.db import connections
-    from rest_framework.authtoken.models import Token
 
-    tokens = {pk: Token.objects.get_or_create(user_id=pk)[0].key
-              for pk in [ids["reviewer"], *ids["enterprises"]]}
-    connections.close_all()
-    offset = 5_000_000
-    shares = [list(range(offset + w, offset + claims, workers)) for w in range(workers)]
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        prepared = [c for part in pool.map(_prepare_worker, [(ids, run, s) for s in shares])
-                    for c in part]
-    analyse_without_autovacuum()
-    connections.close_all()
+    tokens = tokens_for(ids)
+    prepared = prepare_claims(ids, run, claims, workers)
     host = HostSpeed()  # the idle machine's speed, before the server starts
 
     with production_server(http_workers) as (port, server_pid):
@@ -355,12 +377,10 @@ def bench_http(ids: dict, run: str, claims: int, clients: int, http_workers: int
               f"per endpoint: one client alone; {clients} clients offering {rate:g} "
               f"requests/s in all (open loop, latency counted from when each request was "
               f"due); {clients} clients with no think time (closed loop: saturation)")
-        confirm_jobs = [(f"/api/v1/claims/{cid}/confirm/", tokens[ent]) for ent, cid in prepared]
-        approve_jobs = [(f"/api/v1/claims/{cid}/approve/", tokens[ids["reviewer"]])
-                        for _, cid in prepared]
         serial = min(serial, len(prepared) // 4)
         rest = len(prepared) - serial
-        for name, jobs in (("confirm", confirm_jobs), ("approve", approve_jobs)):
+        for name in ("confirm", "approve"):
+            jobs = claim_action_jobs(name, prepared, ids, tokens)
             runs = ((f"{name} x1", jobs[:serial], 1, None),
                     (f"{name} {rate:g}/s", jobs[serial:serial + rest // 2], clients, rate),
                     (f"{name} x{clients}", jobs[serial + rest // 2:], clients, None))
