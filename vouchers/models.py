@@ -269,6 +269,8 @@ class Claim(models.Model):
     hold_journal = models.OneToOneField(
         "ledger.Journal", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    #: set by a clawback: the reference the provider's repayment must quote (settlement)
+    clawback_reference = models.CharField(max_length=32, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",

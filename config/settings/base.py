@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "accounts",
     "ledger",
     "vouchers",
+    "settlement",
     "web",
 ]
 
