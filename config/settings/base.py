@@ -208,7 +208,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "vouchers.expire_daily",
         "schedule": crontab(hour=0, minute=10),
     },
+    # Sent payment lines the bank has not answered by their due date (settlement.tasks).
+    "settlement-missing-bank-lines-daily": {
+        "task": "settlement.missing_bank_lines_daily",
+        "schedule": crontab(hour=0, minute=20),
+    },
 }
+
+# Days after a batch is sent by which the bank's statement should report each of its lines;
+# a line still unanswered after that is a reconciliation exception (settlement).
+SETTLEMENT_DUE_DAYS = env.int("SETTLEMENT_DUE_DAYS", 3)
 
 # Public base URL printed on statements (verification links).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
