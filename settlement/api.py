@@ -20,10 +20,10 @@ from settlement.models import BankStatement, PayoutBatch, ReconciliationExceptio
 from settlement.serializers import (
     BankStatementOutput,
     BatchInput,
+    CancelInput,
     ClawbackInput,
     ImportOutput,
     PayoutBatchOutput,
-    ReasonInput,
     ReconciliationExceptionOutput,
     ResolveInput,
     StatementUploadInput,
@@ -109,9 +109,9 @@ class PayoutBatchCancelApi(_BatchActionApi):
     """Discard a draft or approved batch; its claims are payable again."""
 
     service = staticmethod(services.batch_cancel)
-    input_class = ReasonInput
+    input_class = CancelInput
 
-    @extend_schema(request=ReasonInput, responses=PayoutBatchOutput)
+    @extend_schema(request=CancelInput, responses=PayoutBatchOutput)
     def post(self, request, id):
         return super().post(request, id)
 

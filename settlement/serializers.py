@@ -17,7 +17,9 @@ class BatchInput(serializers.Serializer):
     programme = serializers.CharField(max_length=32, help_text="programme code, e.g. CS-2026")
 
 
-class ReasonInput(serializers.Serializer):
+class CancelInput(serializers.Serializer):
+    """Why a batch is cancelled (required, unlike accounts.serializers.ReasonInput)."""
+
     reason = serializers.CharField(max_length=500)
 
 

@@ -27,12 +27,18 @@ ROLE_LINKS: dict[str, list[tuple[str, str]]] = {
     ],
     Role.FINANCE: [
         ("programmes", _("项目与预算")),
+        ("settlement-batches", _("拨付批次")),
+        ("settlement-statements", _("银行对账单")),
+        ("settlement-exceptions", _("对账差异")),
         ("trial-balance", _("总账试算平衡")),
     ],
     Role.AUDITOR: [
         ("audit", _("审计链与审计记录")),
         ("trial-balance", _("总账试算平衡")),
         ("programmes", _("项目与预算")),
+        ("settlement-batches", _("拨付批次")),
+        ("settlement-statements", _("银行对账单")),
+        ("settlement-exceptions", _("对账差异")),
     ],
     Role.ADMIN: [
         ("admin:index", _("系统管理")),

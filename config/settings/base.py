@@ -191,6 +191,8 @@ SPECTACULAR_SETTINGS = {
         "VoucherStatusEnum": "vouchers.models.Voucher.Status",
         "ClaimStatusEnum": "vouchers.models.Claim.Status",
         "ServiceCategoryEnum": "accounts.models.ServiceCategory",
+        "OrganizationKindEnum": "accounts.models.Organization.Kind",
+        "ReconciliationExceptionKindEnum": "settlement.models.ReconciliationException.Kind",
     },
 }
 
