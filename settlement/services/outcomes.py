@@ -93,10 +93,16 @@ def _close_lines(outcomes: Sequence[Outcome], status: str, item_outcome: str,
             after={"status": status, "amount": format_fen(o.line.amount), "by": o.why,
                    **({"failure_reason": o.failure_reason} if o.failure_reason else {})},
         ))
-    lines = [o.line for o in outcomes]
-    PaymentLine.objects.bulk_update(lines, ["status", "closed_at", "failure_reason"],
-                                    batch_size=2000)
-    ids = [line.pk for line in lines]
+    # set-based: one UPDATE per distinct failure reason (returns share a few bank notes)
+    by_reason: dict[str, list[int]] = {}
+    for o in outcomes:
+        by_reason.setdefault(o.line.failure_reason, []).append(o.line.pk)
+    for reason, pks in by_reason.items():
+        moved = PaymentLine.objects.filter(pk__in=pks, status=PaymentLine.Status.SENT).update(
+            status=status, closed_at=at, failure_reason=reason)
+        if moved != len(pks):  # the caller locked them: a line decided meanwhile is a bug
+            raise AssertionError(f"{len(pks) - moved} payment lines were no longer sent")
+    ids = [o.line.pk for o in outcomes]
     PaymentItem.objects.filter(line_id__in=ids, outcome=PaymentItem.Outcome.OPEN).update(
         outcome=item_outcome)
     move_claims(Claim.objects.filter(payment_items__line_id__in=ids,
