@@ -87,6 +87,8 @@ def exception_resolve(*, exception: ReconciliationException, actor, reason: str,
         apply_outcomes(
             [Outcome(line, settled=action == "settle", why=why[:200],
                      failure_reason=f"failed by hand: {reason}" if action == "fail" else "")],
+            settled_lines=PaymentLine.objects.filter(pk=line.pk if action == "settle" else None),
+            failed_lines=PaymentLine.objects.filter(pk=line.pk if action == "fail" else None),
             programme_codes={line.batch_id: line.batch.programme.code}, actor=actor,
             source=f"exception:{exception.public_id}", why=why[:200],
             label=actor_label(actor), changes=changes,

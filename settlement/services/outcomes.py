@@ -14,6 +14,8 @@ outcome, and an open "no bank line" exception of the line is closed with it.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from audit.services import Change
 from core.money import format_fen
 from ledger import services as ledger_services
@@ -33,13 +35,16 @@ class Outcome:
     failure_reason: str = ""
 
 
-def apply_outcomes(outcomes: Sequence[Outcome], *, source: str, why: str,
+def apply_outcomes(outcomes: Sequence[Outcome], *, settled_lines: QuerySet[PaymentLine],
+                   failed_lines: QuerySet[PaymentLine], source: str, why: str,
                    programme_codes: dict[int, str], actor, label: str, changes: list[Change],
                    extra_journals: Sequence[ledger_services.JournalSpec] = ()) -> None:
     """Post or void the holds of `outcomes` (one statement); move what settled from
     in-payment clearing to paid, one journal per programme named after `source` (the
     statement or the resolution that decided), with `extra_journals` (one statement);
-    then move lines, items and claims. `programme_codes`: batch id -> programme code."""
+    then move lines, items and claims. `settled_lines` / `failed_lines`: the same lines as
+    the outcomes, as a query the database can join on (the statement's bank lines), so
+    the UPDATEs carry no list of ids. `programme_codes`: batch id -> programme code."""
     for outcome in outcomes:
         LINE.check("settle" if outcome.settled else "fail", outcome.line.status)
     ledger_services.batch_resolve([
@@ -61,9 +66,9 @@ def apply_outcomes(outcomes: Sequence[Outcome], *, source: str, why: str,
     ])
     settled = [o for o in outcomes if o.settled]
     failed = [o for o in outcomes if not o.settled]
-    _close_lines(settled, PaymentLine.Status.SETTLED, PaymentItem.Outcome.PAID, "mark_paid",
-                 changes=changes)
-    _close_lines(failed, PaymentLine.Status.FAILED, PaymentItem.Outcome.FAILED,
+    _close_lines(settled, settled_lines, PaymentLine.Status.SETTLED, PaymentItem.Outcome.PAID,
+                 "mark_paid", changes=changes)
+    _close_lines(failed, failed_lines, PaymentLine.Status.FAILED, PaymentItem.Outcome.FAILED,
                  "mark_payment_failed", changes=changes)
     _resolve_missing_line_exceptions(outcomes, actor=actor, changes=changes)
     close_finished_batches({o.line.batch_id for o in outcomes}, changes=changes)
@@ -83,8 +88,8 @@ def _paid_move(code: str, settled: Sequence[Outcome], *, source: str, why: str,
     )
 
 
-def _close_lines(outcomes: Sequence[Outcome], status: str, item_outcome: str,
-                 claim_action: str, *, changes: list[Change]) -> None:
+def _close_lines(outcomes: Sequence[Outcome], lines: QuerySet[PaymentLine], status: str,
+                 item_outcome: str, claim_action: str, *, changes: list[Change]) -> None:
     if not outcomes:
         return
     at = now()
@@ -98,19 +103,18 @@ def _close_lines(outcomes: Sequence[Outcome], status: str, item_outcome: str,
             after={"status": status, "amount": format_fen(o.line.amount), "by": o.why,
                    **({"failure_reason": o.failure_reason} if o.failure_reason else {})},
         ))
-    # set-based: one UPDATE per distinct failure reason (returns share a few bank notes)
-    by_reason: dict[str, list[int]] = {}
+    moved = lines.filter(status=PaymentLine.Status.SENT).update(status=status, closed_at=at)
+    if moved != len(outcomes):  # the caller locked them: a line decided meanwhile is a bug
+        raise AssertionError(f"{moved} payment lines moved, {len(outcomes)} expected")
+    by_reason: dict[str, list[int]] = {}  # returns: few, sharing a few bank notes
     for o in outcomes:
-        by_reason.setdefault(o.line.failure_reason, []).append(o.line.pk)
+        if o.line.failure_reason:
+            by_reason.setdefault(o.line.failure_reason, []).append(o.line.pk)
     for reason, pks in by_reason.items():
-        moved = PaymentLine.objects.filter(pk__in=pks, status=PaymentLine.Status.SENT).update(
-            status=status, closed_at=at, failure_reason=reason)
-        if moved != len(pks):  # the caller locked them: a line decided meanwhile is a bug
-            raise AssertionError(f"{len(pks) - moved} payment lines were no longer sent")
-    ids = [o.line.pk for o in outcomes]
-    PaymentItem.objects.filter(line_id__in=ids, outcome=PaymentItem.Outcome.OPEN).update(
+        PaymentLine.objects.filter(pk__in=pks).update(failure_reason=reason)
+    PaymentItem.objects.filter(line__in=lines, outcome=PaymentItem.Outcome.OPEN).update(
         outcome=item_outcome)
-    move_claims(Claim.objects.filter(payment_items__line_id__in=ids,
+    move_claims(Claim.objects.filter(payment_items__line__in=lines,
                                      payment_items__outcome=item_outcome),
                 claim_action, changes=changes)
 

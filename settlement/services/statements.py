@@ -94,8 +94,11 @@ def _import(parsed, *, filename: str, actor) -> ImportResult:
 
     label = actor_label(actor)
     changes: list[Change] = []
+    decided = PaymentLine.objects.filter(bank_line__statement=statement)
     apply_outcomes(
         matcher.outcomes, actor=actor, label=label, changes=changes,
+        settled_lines=decided.filter(bank_line__outcome=BankStatementLine.Outcome.MATCHED),
+        failed_lines=decided.filter(bank_line__outcome=BankStatementLine.Outcome.RETURNED),
         source=f"statement:{statement.public_id}", why=f"statement {statement.public_id}",
         programme_codes={o.line.batch_id: o.line.batch.programme.code for o in matcher.outcomes},
         extra_journals=[repayment_journal(recovery, amount=bank_line.amount, label=label,
