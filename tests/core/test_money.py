@@ -8,6 +8,7 @@ from core.money import (
     MoneyFormatError,
     fen_to_chinese_capital,
     format_fen,
+    format_fen_display,
     parse_yuan,
     split_invoice,
     subsidy_ceiling,
@@ -87,3 +88,11 @@ def test_chinese_capital_numerals_shape(fen):
     assert "零零" not in words
     assert not words.rstrip("整").endswith("零")
     assert ("分" in words) == (fen % 10 != 0)
+
+
+@pytest.mark.parametrize(("fen", "text"), [
+    (1_234_567, "¥12,345.67"), (5, "¥0.05"), (0, "¥0.00"), (100_000_000_001, "¥1,000,000,000.01"),
+    (-250, "-¥2.50"),
+])
+def test_display_format(fen, text):
+    assert format_fen_display(fen) == text
