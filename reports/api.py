@@ -66,11 +66,12 @@ def _date(request, name: str, default: date) -> date:
     if not text:
         return default
     try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return date.fromisoformat(text)
+        parsed = date.fromisoformat(text)
     except ValueError:
-        raise invalid(name, f"{name} must be a date such as 2026-06-30") from None
+        parsed = None
+    if parsed is None or len(text) != 10:
+        raise invalid(name, f"{name} must be a date such as 2026-06-30")
+    return parsed
 
 
 def _job_url(request, statement: IssuedStatement) -> str:

@@ -7,7 +7,8 @@ translations (locale/): a PDF is issued in one language and its digest covers it
 LANGUAGES = ("zh-hans", "en")
 
 _LABELS: dict[str, tuple[str, str]] = {
-    "authority": ("长沙市科学技术局 · 长沙市财政局", "Science & Technology Bureau · Finance Bureau"),
+    "authority": ("长沙市科学技术局 · 长沙市财政局",
+                  "Science & Technology Bureau · Finance Bureau"),
     "payout_batch": ("科技创新券拨付清单", "Payout batch statement (science innovation vouchers)"),
     "programme_monthly": ("科技创新券月度结算表", "Monthly settlement statement"),
     "budget_execution": ("科技创新券预算执行情况表", "Budget execution report"),
@@ -47,6 +48,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "month": ("结算月份", "Month"),
     "period": ("期间", "Period"),
     "bucket": ("项目", "Item"),
+    "buckets": ("预算资金分布（期初、本期变动、期末）",
+                "Where the budget is (opening, change, closing)"),
     "opening": ("期初", "Opening"),
     "change": ("本期变动", "Change"),
     "closing": ("期末", "Closing"),

@@ -35,7 +35,7 @@ from reports import fonts
 
 logger = logging.getLogger(__name__)
 
-FONT_URL_TOKEN = "__KJCXQ_STATEMENT_FONT__"  # noqa: S105 (not a secret: a placeholder)
+FONT_URL_TOKEN = "__KJCXQ_STATEMENT_FONT__"
 
 
 @dataclass(frozen=True)
@@ -153,10 +153,8 @@ def _render_chunks(htmls: list[str], workers: int, progress) -> list[bytes]:
     parts: list[bytes | None] = [None] * total
     with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
         futures = {pool.submit(_render_html, html): i for i, html in enumerate(htmls)}
-        done = 0
-        for future in as_completed(futures):
+        for done, future in enumerate(as_completed(futures), 1):
             parts[futures[future]] = future.result()
-            done += 1
             if progress:
                 progress(done, total)
     return parts  # type: ignore[return-value]

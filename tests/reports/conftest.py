@@ -142,7 +142,7 @@ def assert_cjk_covered(pdf: bytes) -> None:
     assert fonts, "no embedded TrueType font"
     covered = set()
     for font in fonts:
-        glyf = font["glyf"] if "glyf" in font else None
+        glyf = font.get("glyf")
         for codepoint, name in font.getBestCmap().items():
             if glyf is None or glyf[name].numberOfContours != 0:
                 covered.add(chr(codepoint))
