@@ -111,11 +111,13 @@ def pdf_text(pdf: bytes) -> list[str]:
 
 
 def embedded_fonts(pdf: bytes) -> list[TTFont]:
-    """Every embedded TrueType font program (FontFile2) of the PDF, as fontTools fonts."""
+    """Every embedded TrueType font program (FontFile2) of the PDF, as fontTools fonts:
+    those of the pages and of the form XObjects they draw (the stamp is one)."""
     reader = PdfReader(io.BytesIO(pdf))
     fonts, seen = [], set()
-    for page in reader.pages:
-        resources = page.get("/Resources") or {}
+
+    def walk(resources):
+        resources = resources.get_object() if resources is not None else {}
         for font_ref in (resources.get("/Font") or {}).values():
             font = font_ref.get_object()
             for descendant in font.get("/DescendantFonts") or [font]:
@@ -127,6 +129,13 @@ def embedded_fonts(pdf: bytes) -> list[TTFont]:
                     continue
                 seen.add(file_ref.idnum)
                 fonts.append(TTFont(io.BytesIO(file_ref.get_object().get_data())))
+        for xobject in (resources.get("/XObject") or {}).values():
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                walk(xobject.get("/Resources"))
+
+    for page in reader.pages:
+        walk(page.get("/Resources"))
     return fonts
 
 
