@@ -264,14 +264,6 @@ def verification_answer(statement: IssuedStatement) -> dict:
     return body
 
 
-def statement_for_code(text: str) -> IssuedStatement:
-    code = verification.normalise_code(text)
-    statement = IssuedStatement.objects.filter(code=code).first() if code else None
-    if statement is None:
-        raise DomainError("not_found", "No statement was issued with this code.")
-    return statement
-
-
 class VerifyApi(APIView):
     """Anyone: whether a code is one the system issued, and for what."""
 
@@ -281,7 +273,7 @@ class VerifyApi(APIView):
     @extend_schema(responses={200: VerifyOutput, 404: OpenApiResponse(
         description="not_found: no statement carries this code")})
     def get(self, request, code):
-        statement = statement_for_code(code)
+        statement = verification.statement_for_code(code)
         return Response(VerifyOutput(verification_answer(statement)).data)
 
 

@@ -13,6 +13,8 @@ import json
 
 from django.conf import settings
 
+from core.errors import DomainError
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 16
 #: what people type for the letters Crockford base32 leaves out
@@ -54,3 +56,14 @@ def normalise_code(text: str) -> str | None:
     if len(cleaned) != CODE_LENGTH or any(ch not in _CROCKFORD for ch in cleaned):
         return None
     return cleaned
+
+
+def statement_for_code(text: str):
+    """The issued statement that carries this code (as typed or scanned); else not_found."""
+    from reports.models import IssuedStatement
+
+    code = normalise_code(text)
+    statement = IssuedStatement.objects.filter(code=code).first() if code else None
+    if statement is None:
+        raise DomainError("not_found", "No statement was issued with this code.")
+    return statement
