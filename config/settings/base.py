@@ -245,3 +245,10 @@ STATEMENT_CHUNK_ROWS = env.int("STATEMENT_CHUNK_ROWS", 250)
 STATEMENT_RENDER_WORKERS = env.int("STATEMENT_RENDER_WORKERS", 0)
 # fontTools reports every table it subsets at INFO (one statement: ~40 lines)
 LOGGING["loggers"]["fontTools"] = {"level": "WARNING"}
+# WeasyPrint logs each rendering step (and its stylesheets at import) at INFO
+LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "StatementKindEnum": "reports.models.IssuedStatement.Kind",
+    "OrganizationKindEnum": "accounts.models.Organization.Kind",
+    "StatementStatusEnum": "reports.models.IssuedStatement.Status",
+})

@@ -78,6 +78,10 @@ def approved_claim(provider, voucher, amount, invoice, reviewer, enterprise, cat
 
 @pytest.fixture
 def year(db) -> Year:
+    return build_year()
+
+
+def build_year() -> Year:
     reviewer, finance, auditor = (staff_user("reviewer"), staff_user("finance"),
                                   staff_user("auditor"))
     programme = make_programme(reviewer, finance)

@@ -2,12 +2,17 @@
 
 import re
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.reports.conftest import Year, pdf_text
-from tests.reports.conftest import year  # noqa: F401 (the fixture)
+from tests.reports.conftest import Year, build_year, pdf_text
 from tests.web.conftest import signed_in
+
+
+@pytest.fixture
+def year(db) -> Year:
+    return build_year()
 
 
 def test_finance_page_links_every_statement_and_the_links_work(year: Year):
@@ -16,7 +21,8 @@ def test_finance_page_links_every_statement_and_the_links_work(year: Year):
     month = timezone.localdate().strftime("%Y-%m")
     links = re.findall(r'href="(/api/v1/statements/[^"]+)"', html)
     expected = {
-        f"/api/v1/statements/programme/{year.programme.code}/monthly.pdf?month={month}&amp;lang=zh-hans",
+        f"/api/v1/statements/programme/{year.programme.code}/monthly.pdf"
+        f"?month={month}&amp;lang=zh-hans",
         f"/api/v1/statements/programme/{year.programme.code}/budget-execution.pdf?lang=zh-hans",
         f"/api/v1/statements/payout-batch/{year.batch.public_id}.pdf?lang=zh-hans",
     }
