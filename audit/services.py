@@ -82,6 +82,53 @@ def audit_record(*, actor, action: str, object_type: str, object_id, before=None
     return _orm_append(fields)
 
 
+@dataclass(frozen=True)
+class Change:
+    """One event of `audit_record_many`: what changed, before and after."""
+
+    action: str
+    object_type: str
+    object_id: object
+    before: object = None
+    after: object = None
+
+
+# savepoint=False: as audit_record, the events belong to the caller's transaction.
+@transaction.atomic(savepoint=False)
+def audit_record_many(*, actor, changes: Sequence[Change]) -> int:
+    """Append one event per change, in order, in one INSERT: for set-based services (a
+    payout batch moving 10,000 claims) where an `audit_record` per claim would be a round
+    trip each. Same lane, same chain, same hash as `audit_record` (`audit_verify` cannot
+    tell them apart); the lane's head stays locked until commit, so call it last."""
+    if not changes:
+        return 0
+    actor_id, label = _actor_fields(actor)
+    occurred_at = datetime.now(UTC)
+    lane = _transaction_lane()
+    head = AuditChainHead.objects.select_for_update().filter(lane=lane).first()
+    if head is None:
+        _ensure_heads()
+        head = AuditChainHead.objects.select_for_update().get(lane=lane)
+    seq, prev_hash, before_last = head.seq, head.hash, head.prev_hash
+    events = []
+    for change in changes:
+        seq += 1
+        fields = {
+            "seq": seq, "occurred_at": occurred_at, "actor_id": actor_id, "actor": label,
+            "action": change.action, "object_type": change.object_type,
+            "object_id": str(change.object_id), "before": canonical(change.before),
+            "after": canonical(change.after), "prev_hash": prev_hash,
+        }
+        digest = event_hash(**fields)
+        events.append(AuditEvent(lane=lane, hash=digest, **fields))
+        before_last, prev_hash = prev_hash, digest
+    # one INSERT per chunk; ids are drawn in row order, so they rise with seq in the lane
+    AuditEvent.objects.bulk_create(events, batch_size=5000)
+    AuditChainHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev_hash,
+                                                     prev_hash=before_last)
+    return len(events)
+
+
 def _ensure_heads() -> None:
     """Create the lanes' head rows; only after a test flush (migrations create them)."""
     AuditChainHead.objects.bulk_create(

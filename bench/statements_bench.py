@@ -3,8 +3,8 @@
 Set-up (not timed): a fresh database (SQLite file by default, STATEMENTS_BENCH_DATABASE_URL
 for another), one programme, one enterprise with a 50,000.00 voucher, 2,000 providers with
 names of varied length, 2,400 claims submitted, confirmed and approved through the product's
-services (so the ledger holds every posting the statement reconciles with), and a batch of
-one payment line per provider (every fifth with two claims).
+services (so the ledger holds every posting the statement reconciles with), and the batch finance builds
+(settlement's `batch_build`): one payment line per provider, every fifth with two claims.
 
 Timed, in a fresh process (so its peak memory is the statement's, not the set-up's): what
 the Celery task does for a large statement: read the data from the ledger and reconcile
@@ -66,9 +66,8 @@ def set_up(database_url: str, lines: int) -> str:
     from stdnum.cn import uscc as uscc_check
 
     from accounts.models import Organization, Role, User
-    from settlement.models import PaymentItem, PaymentLine, PayoutBatch
+    from settlement import services as settlement_services
     from vouchers import services
-    from vouchers.models import ProviderProgramme
 
     today = timezone.localdate()
     staff = {role: User.objects.create(username=f"bench-{role}", role=role)
@@ -113,7 +112,6 @@ def set_up(database_url: str, lines: int) -> str:
     provider_users = User.objects.bulk_create(
         User(username=f"bench-provider-{p.pk}", role="provider", organization=p)
         for p in providers)
-    claims_by_provider: dict[int, list] = {}
     number = 0
     for index, (provider, user) in enumerate(zip(providers, provider_users, strict=True)):
         for _ in range(2 if index % 5 == 0 else 1):
@@ -126,23 +124,8 @@ def set_up(database_url: str, lines: int) -> str:
                 actor=user)
             claim = services.claim_confirm(claim=claim, actor=enterprise_user)
             claim = services.claim_approve(claim=claim, actor=staff[Role.REVIEWER])
-            claims_by_provider.setdefault(provider.pk, []).append(claim)
-    batch = PayoutBatch.objects.create(programme=programme, built_by=staff[Role.FINANCE])
-    total = 0
-    pps = {pp.provider_id: pp for pp in ProviderProgramme.objects.filter(programme=programme)}
-    for n, provider in enumerate(providers, 1):
-        claims = claims_by_provider[provider.pk]
-        amount = sum(c.amount for c in claims)
-        line = PaymentLine.objects.create(
-            batch=batch, reference=f"PB{today:%Y%m%d}{n:06d}", provider=provider,
-            provider_programme=pps[provider.pk], payee_name=provider.bank_account_name,
-            payee_account=provider.bank_account_number, payee_bank=provider.bank_name,
-            amount=amount)
-        PaymentItem.objects.bulk_create(PaymentItem(line=line, claim=c, amount=c.amount)
-                                        for c in claims)
-        total += amount
-    batch.total = total
-    batch.save(update_fields=["total"])
+    batch = settlement_services.batch_build(programme=programme, actor=staff[Role.FINANCE])
+    assert batch.lines.count() == lines
     return str(batch.public_id)
 
 

@@ -8,6 +8,7 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("vouchers.urls")),  # first: the claim actions are the busiest requests
+    path("", include("settlement.urls")),
     path("", include("accounts.urls")),
     path("", include("ledger.urls")),
     path("", include("audit.urls")),

@@ -42,6 +42,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "provider_cap_exceeded": (409, "Provider annual cap exceeded"),
     "invalid_transition": (409, "Action not allowed in this state"),
     "four_eyes_required": (409, "Another person must do this"),
+    "nothing_to_pay": (409, "No approved claim awaits payment"),
     "conflict": (409, "Conflict"),
     "idempotency_key_in_use": (409, "Idempotency key in use"),
     "idempotency_key_reused": (422, "Idempotency key reused with a different request"),

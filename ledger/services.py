@@ -342,6 +342,76 @@ def batch_post(specs: list[JournalSpec]) -> list[Journal]:
     return _run(lambda: _write_many(plans), single_statement=True)
 
 
+@dataclass(frozen=True)
+class HoldResolution:
+    """One hold to post or void in `batch_resolve` (the arguments of pending_post /
+    pending_void)."""
+
+    key: str
+    pending: Journal | int
+    resolution: Literal["post", "void"]
+    amount: int | None = None
+    actor: str = ""
+    memo: str = ""
+    metadata: dict | None = None
+    effective_date: date | None = None
+    kind: str | None = None
+
+
+def batch_resolve(specs: list[HoldResolution]) -> list[Journal]:
+    """Post or void many holds in one statement, all or nothing; returns the journals in
+    order. Each is what `pending_post` / `pending_void` would write for the same arguments
+    (the same digest: a later single call with the same key is a replay). A hold already
+    resolved under another key refuses the whole batch with `PendingAlreadyResolved`."""
+    if not specs:
+        return []
+    keys = [spec.key for spec in specs]
+    if len(set(keys)) != len(keys):
+        raise InvalidJournal("a batch uses the same idempotency key twice")
+    pending_ids = [_journal_id(spec.pending) for spec in specs]
+    holds: dict[int, tuple] = {}
+    for journal_id, is_hold, kind, on, account_id, side, amount in (
+        Entry.objects.filter(journal_id__in=set(pending_ids))
+        .order_by("journal_id", "id")
+        .values_list("journal_id", "journal__pending", "journal__kind",
+                     "journal__effective_date", "account_id", "side", "amount")
+    ):
+        hold = holds.setdefault(journal_id, (is_hold, kind, on, []))
+        hold[3].append((account_id, side, amount))
+    plans = [_plan_resolution(spec, pending_id, holds.get(pending_id))
+             for spec, pending_id in zip(specs, pending_ids, strict=True)]
+    return _run(lambda: _write_many(plans), single_statement=True)
+
+
+def _plan_resolution(spec: HoldResolution, pending_id: int, hold: tuple | None) -> "_Plan":
+    if spec.resolution not in (Resolution.POST, Resolution.VOID):
+        raise InvalidJournal(f"a resolution is 'post' or 'void', not {spec.resolution!r}")
+    _check_header(spec.key, spec.kind or "resolution", spec.actor, spec.memo)
+    metadata = _check_metadata(spec.metadata)
+    _check_date(spec.effective_date)
+    if spec.amount is not None:
+        _check_amount(spec.amount)
+    digest = _digest(
+        f"pending_{spec.resolution}", pending=pending_id, amount=spec.amount, kind=spec.kind,
+        actor=spec.actor, memo=spec.memo, metadata=metadata,
+        effective_date=spec.effective_date,
+    )
+    if hold is None:
+        raise InvalidJournal(f"no journal with id {pending_id}")
+    is_hold, hold_kind, hold_date, held = hold
+    if not is_hold:
+        raise InvalidJournal(f"journal {pending_id} is not pending")
+    entries = [(a, s, amt, True, True) for a, s, amt in held]
+    if spec.resolution == Resolution.POST:
+        entries += _posted_part(pending_id, held, spec.amount)
+    return _Plan(
+        key=spec.key, digest=digest, kind=spec.kind or hold_kind,
+        effective_date=_date_not_before(spec.effective_date, hold_date), actor=spec.actor,
+        memo=spec.memo, metadata=metadata, entries=entries, resolves_id=pending_id,
+        resolution=spec.resolution,
+    )
+
+
 # --------------------------------------------------------------------------- planning
 
 
@@ -709,6 +779,15 @@ SELECT ARRAY(SELECT id FROM j ORDER BY id), ARRAY(SELECT idempotency_key FROM j 
 """  # noqa: S608  (constant SQL)
 
 
+# A batch of resolutions (batch_resolve) must also stop on the partial unique indexes of
+# `resolves` / `reverses`: a hold resolved meanwhile is then a missing key, explained by
+# _taken, not an IntegrityError.
+_PG_WRITE_MANY_LINKED = _PG_WRITE_MANY.replace(
+    "ON CONFLICT (idempotency_key) DO NOTHING", "ON CONFLICT DO NOTHING"
+)
+assert _PG_WRITE_MANY_LINKED != _PG_WRITE_MANY
+
+
 @functools.cache
 def _pg_write_one_parts(n_entries: int, links: bool) -> tuple[str, str]:
     """The one-journal form as (CTEs, output columns): scalar parameters (cheaper to send
@@ -774,7 +853,8 @@ def _pg_write(plans: list[_Plan]) -> list[Journal]:
         [p.created_at for p in plans],
         *entries,
     ]
-    ids, keys, _ = _pg_fetchone(_PG_WRITE_MANY, params)
+    sql = _PG_WRITE_MANY_LINKED if any(_links(p) for p in plans) else _PG_WRITE_MANY
+    ids, keys, _ = _pg_fetchone(sql, params)
     written = dict(zip(keys, ids, strict=True))
     missing = [p for p in plans if p.key not in written]
     replayed = _replays(missing)

@@ -8,6 +8,7 @@ statement, digested, and is the PDF's only input).
 """
 
 import calendar
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -26,8 +27,8 @@ from vouchers import chart
 from vouchers.models import Claim, Programme, Voucher
 from vouchers.selectors import Budget, assert_budget_identity, programme_budget
 
-BUCKETS = ("funded", "available", "issued_unspent", "held", "approved_unpaid", "in_payment",
-           "paid", "recovered", "lapsed_returned_to_treasury")
+#: the budget's buckets, `funded` first, as vouchers.selectors.Budget defines them
+BUCKETS = tuple(f.name for f in dataclasses.fields(Budget))
 
 
 class StatementDoesNotReconcile(AssertionError):
@@ -139,19 +140,24 @@ def _counters_by_type(entries) -> dict[str, list[int]]:
 
 
 def _budget_from_counters(types: dict[str, list[int]]) -> Budget:
-    """The same reading as vouchers.selectors.programme_budget, from summed entries."""
+    """The same reading as vouchers.selectors.programme_budget, from summed entries (the
+    tests compare the two at every step): a confirmed claim's hold is `held` (pending
+    debit on its voucher); a sent payment line's hold (pending debit on the payable) is
+    `in_payment`, no longer `approved_unpaid`."""
     def net_credit(kind: str) -> int:
         c = types.get(kind, [0, 0, 0, 0])
         return c[1] - c[0]
 
     voucher = types.get(chart.VOUCHER, [0, 0, 0, 0])
+    payable = types.get(chart.PAYABLE, [0, 0, 0, 0])
     appropriation = types.get(chart.APPROPRIATION, [0, 0, 0, 0])
     return Budget(
         funded=appropriation[0] - appropriation[1],
         available=net_credit(chart.POOL),
         issued_unspent=voucher[1] - voucher[0] - voucher[2],
         held=voucher[2],
-        approved_unpaid=net_credit(chart.PAYABLE),
+        approved_unpaid=net_credit(chart.PAYABLE) - payable[2],
+        in_payment=net_credit(chart.IN_PAYMENT) + payable[2],
         **{bucket: net_credit(kind) for bucket, kind in chart.BUCKET_ACCOUNTS.items()},
     )
 
@@ -219,6 +225,10 @@ def programme_monthly_statement(programme: Programme, *, first: date, last: date
             chart.POOL, programme.code), side="credit", journal__kind="voucher.expire"),
         "paid": flow(account__code=chart.programme_account_code(chart.PAID, programme.code),
                      side="credit", pending=False),
+        "sent_for_payment": flow(account__code=chart.programme_account_code(
+            chart.IN_PAYMENT, programme.code), side="credit", pending=True, release=False),
+        "clawback_ordered": flow(account__code=chart.programme_account_code(
+            chart.RECEIVABLE, programme.code), side="credit", pending=False),
         "recovered": flow(account__code=chart.programme_account_code(
             chart.RECOVERY, programme.code), side="credit", pending=False),
         "lapsed_returned_to_treasury": flow(account__code=chart.programme_account_code(

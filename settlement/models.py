@@ -64,7 +64,8 @@ class PayoutBatch(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(total__gte=0), name="payout_batch_total_not_negative"),
+            models.CheckConstraint(condition=Q(total__gte=0),
+                                   name="payout_batch_total_not_negative"),
             models.CheckConstraint(
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("built_by")),
                 name="payout_batch_four_eyes",

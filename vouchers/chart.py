@@ -5,7 +5,7 @@ the appropriated money can sit is a credit-normal account. Every posting stays i
 programme's accounts, so at every moment (to the fen)
 
     funded = available + issued_unspent + held + approved_unpaid + in_payment + paid
-             + recovered + lapsed_returned_to_treasury
+             + clawback_receivable + recovered + lapsed_returned_to_treasury
 
 where each term is the (credit − debit) balance of its accounts (`vouchers.selectors.
 programme_budget`). The limit flags put "cannot go negative" in the ledger itself, counting
@@ -17,18 +17,26 @@ holds, so the budget and every voucher refuse overdrafts under any concurrency.
 | pool:<programme>                     | credit | debits ≤ credits| fund: Cr pool; issue: Dr   |
 | voucher:<voucher code>               | credit | debits ≤ credits| issue: Cr; hold/expire: Dr |
 | payable:<programme>:<provider id>    | credit | debits ≤ credits| approve (posted hold): Cr  |
-| in_payment:<programme>               | credit | debits ≤ credits| batch sent (next issue)    |
-| paid:<programme>                     | credit | debits ≤ credits| bank settled (next issue)  |
-| recovery:<programme>                 | credit | debits ≤ credits| clawback (next issue)      |
+| in_payment:<programme>               | credit | debits ≤ credits| batch sent: pending Cr     |
+| paid:<programme>                     | credit | debits ≤ credits| bank settled: Cr           |
+| receivable:<programme>               | credit | debits ≤ credits| clawback ordered: Cr       |
+| recovery:<programme>                 | credit | debits ≤ credits| repayment received: Cr     |
 | lapsed:<programme>                   | credit | debits ≤ credits| returned to the treasury   |
 
-Postings of this issue: fund (Dr appropriation, Cr pool); issue (Dr pool, Cr voucher);
-confirm = pending (Dr voucher, Cr payable); approve = post it; reject / refuse / withdraw
-= void it; expiry (Dr voucher, Cr pool) for the unspent, unheld remainder, and again for
-each hold voided on an expired voucher.
+Postings: fund (Dr appropriation, Cr pool); issue (Dr pool, Cr voucher); confirm = pending
+(Dr voucher, Cr payable); approve = post it; reject / refuse / withdraw = void it; expiry
+(Dr voucher, Cr pool) for the unspent, unheld remainder, and again for each hold voided on
+an expired voucher.
+
+Settlement (settlement/, ADR 0013): a batch sent = one pending transfer per payment line,
+Dr payable, Cr in_payment; the bank's `ok` posts it and moves it on, Dr in_payment, Cr paid;
+`returned` voids it (the provider is owed again). A clawback ordered: Dr paid, Cr receivable
+(the provider owes it back: paid history stays as it was); each repayment received: Dr
+receivable, Cr recovery.
 """
 
 from ledger import services as ledger_services
+from ledger.models import Account
 
 APPROPRIATION = "appropriation"
 POOL = "pool"
@@ -36,17 +44,19 @@ VOUCHER = "voucher"
 PAYABLE = "payable"
 IN_PAYMENT = "in_payment"
 PAID = "paid"
+RECEIVABLE = "receivable"
 RECOVERY = "recovery"
 LAPSED = "lapsed"
 
-#: the programme-level accounts, opened with the programme (payables and vouchers come later)
-PROGRAMME_ACCOUNTS = (APPROPRIATION, POOL, IN_PAYMENT, PAID, RECOVERY, LAPSED)
+#: the programme-level accounts, opened with the programme (payables and vouchers come later;
+#: programmes created before settlement existed get `receivable` at their first clawback)
+PROGRAMME_ACCOUNTS = (APPROPRIATION, POOL, IN_PAYMENT, PAID, RECEIVABLE, RECOVERY, LAPSED)
 
 #: budget bucket -> account type whose (credit − debit) balance it is; "funded" is the
 #: appropriation's (debit − credit) balance, "available" the pool's, vouchers split in two
 BUCKET_ACCOUNTS = {
-    "in_payment": IN_PAYMENT,
     "paid": PAID,
+    "clawback_receivable": RECEIVABLE,
     "recovered": RECOVERY,
     "lapsed_returned_to_treasury": LAPSED,
 }
@@ -56,6 +66,7 @@ _NAMES = {
     POOL: "可发放预算 Programme pool",
     IN_PAYMENT: "拨付在途 In payment",
     PAID: "已拨付 Paid",
+    RECEIVABLE: "应追回款 Clawback receivable",
     RECOVERY: "追回款 Recoveries",
     LAPSED: "退回财政 Returned to treasury",
 }
@@ -63,6 +74,12 @@ _NAMES = {
 
 def programme_account_code(kind: str, programme_code: str) -> str:
     return f"{kind}:{programme_code}"
+
+
+def programme_account(kind: str, programme_code: str):
+    """The programme-level account of `kind` (opened if it predates this kind)."""
+    account = Account.objects.filter(code=programme_account_code(kind, programme_code)).first()
+    return account or open_programme_account(kind, programme_code)
 
 
 def voucher_account_code(voucher_code: str) -> str:
@@ -79,18 +96,20 @@ def payable_prefix(programme_code: str) -> str:
 
 def open_programme_accounts(programme_code: str) -> dict:
     """Open (idempotently) the programme-level accounts; returns {kind: Account}."""
-    accounts = {}
-    for kind in PROGRAMME_ACCOUNTS:
-        debit_normal = kind == APPROPRIATION
-        accounts[kind] = ledger_services.account_open(
-            code=programme_account_code(kind, programme_code),
-            normal_side="debit" if debit_normal else "credit",
-            owner_ref=f"programme:{programme_code}",
-            name=f"{programme_code} {_NAMES[kind]}",
-            debits_must_not_exceed_credits=not debit_normal,
-            credits_must_not_exceed_debits=debit_normal,
-        )
-    return accounts
+    return {kind: open_programme_account(kind, programme_code) for kind in PROGRAMME_ACCOUNTS}
+
+
+def open_programme_account(kind: str, programme_code: str):
+    """Open (idempotently) one programme-level account."""
+    debit_normal = kind == APPROPRIATION
+    return ledger_services.account_open(
+        code=programme_account_code(kind, programme_code),
+        normal_side="debit" if debit_normal else "credit",
+        owner_ref=f"programme:{programme_code}",
+        name=f"{programme_code} {_NAMES[kind]}",
+        debits_must_not_exceed_credits=not debit_normal,
+        credits_must_not_exceed_debits=debit_normal,
+    )
 
 
 def open_voucher_account(voucher_code: str):
@@ -140,3 +159,28 @@ def expire_key(voucher) -> str:
 
 def release_after_expiry_key(claim) -> str:
     return f"expire-release:{claim.public_id}"
+
+
+# Settlement (settlement/): keys per payment line, recovery and bank line.
+def send_key(line) -> str:
+    return f"send:{line.public_id}"
+
+
+def settle_key(line) -> str:
+    return f"settle:{line.public_id}"
+
+
+def paid_key(line) -> str:
+    return f"paid:{line.public_id}"
+
+
+def return_key(line) -> str:
+    return f"return:{line.public_id}"
+
+
+def clawback_key(recovery) -> str:
+    return f"clawback:{recovery.public_id}"
+
+
+def repayment_key(bank_line) -> str:
+    return f"repayment:{bank_line.line_key}"

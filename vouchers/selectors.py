@@ -27,6 +27,7 @@ class Budget:
     approved_unpaid: int
     in_payment: int
     paid: int
+    clawback_receivable: int
     recovered: int
     lapsed_returned_to_treasury: int
 
@@ -61,7 +62,12 @@ def _net_credit(balance) -> int:
 
 
 def programme_budget(programme: Programme) -> Budget:
-    """The budget read from ledger balances (three queries, however many vouchers)."""
+    """The budget read from ledger balances (three queries, however many vouchers).
+
+    Two kinds of hold are in flight: a confirmed claim's (pending debit on its voucher:
+    `held`) and a sent payment line's (pending debit on the payable, pending credit on
+    `in_payment`): it is no longer `approved_unpaid` but `in_payment` until the bank
+    answers."""
     fixed = {
         account.code.split(":", 1)[0]: account
         for account in Account.objects.filter(
@@ -90,7 +96,8 @@ def programme_budget(programme: Programme) -> Budget:
         available=net_credit(chart.POOL),
         issued_unspent=_net_credit(vouchers) - vouchers.debits_pending,
         held=vouchers.debits_pending,
-        approved_unpaid=_net_credit(payables),
+        approved_unpaid=_net_credit(payables) - payables.debits_pending,
+        in_payment=net_credit(chart.IN_PAYMENT) + payables.debits_pending,
         **{bucket: net_credit(kind) for bucket, kind in chart.BUCKET_ACCOUNTS.items()},
     )
 

@@ -50,6 +50,7 @@ class BudgetOutput(serializers.Serializer):
     approved_unpaid = MoneyField()
     in_payment = MoneyField()
     paid = MoneyField()
+    clawback_receivable = MoneyField(help_text="clawbacks ordered, not yet repaid")
     recovered = MoneyField()
     lapsed_returned_to_treasury = MoneyField()
 
@@ -212,6 +213,9 @@ class ClaimOutput(serializers.ModelSerializer):
     invoice_amount = MoneyField()
     enterprise_share = MoneyField(read_only=True)
     ratio = RatioField(source="ratio_bp", read_only=True)
+    clawback_reference = serializers.CharField(
+        read_only=True, allow_null=True,
+        help_text="after a clawback: the reference the provider's repayment must quote")
 
     class Meta:
         model = Claim
@@ -219,4 +223,9 @@ class ClaimOutput(serializers.ModelSerializer):
                   "provider_name", "enterprise", "enterprise_name", "category",
                   "contract_number", "contract_date", "invoice_number", "invoice_amount",
                   "enterprise_share", "enterprise_class", "ratio", "frozen", "frozen_reason",
-                  "reason", "created_at", "confirmed_at", "decided_at"]
+                  "reason", "clawback_reference", "created_at", "confirmed_at", "decided_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["clawback_reference"] = data["clawback_reference"] or None
+        return data

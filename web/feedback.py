@@ -28,6 +28,7 @@ TITLES = {
     "provider_cap_exceeded": _("超过服务机构年度限额"),
     "invalid_transition": _("当前状态不允许此操作"),
     "four_eyes_required": _("须由另一人办理"),
+    "nothing_to_pay": _("没有待拨付的核销申请"),
 }
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceCategory
 from core.money import MoneyFormatError, parse_yuan
+from settlement.files import MAX_STATEMENT_BYTES
 from vouchers.models import Programme
 
 
@@ -74,3 +75,35 @@ class ClaimForm(forms.Form):
 class FundForm(forms.Form):
     amount = YuanField(label=_("拨入金额（元）"))
     memo = forms.CharField(label=_("备注（如预算文号）"), max_length=500, required=False)
+
+
+class BatchBuildForm(forms.Form):
+    programme = forms.ModelChoiceField(
+        label=_("项目"), queryset=Programme.objects.order_by("-year", "code"),
+        to_field_name="code", empty_label=None,
+    )
+
+
+class BankStatementForm(forms.Form):
+    file = forms.FileField(label=_("银行对账单文件（CSV）"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        # not read into memory at all when it cannot be a bank file (as the API)
+        if upload.size > MAX_STATEMENT_BYTES:
+            raise forms.ValidationError(_("文件过大，不是银行对账单。"), code="too_large")
+        return upload
+
+
+class ExceptionResolveForm(forms.Form):
+    action = forms.ChoiceField(label=_("处理方式"), choices=[
+        ("acknowledge", _("确认无需调整")),
+        ("settle", _("人工确认到账")),
+        ("fail", _("人工确认失败")),
+    ])
+    reason = forms.CharField(label=_("理由"), max_length=500, required=False)
+
+
+class ClawbackForm(forms.Form):
+    reason = forms.CharField(label=_("理由"), max_length=500, required=False)
+    blacklist = forms.BooleanField(label=_("同时列入科研失信名单"), required=False)

@@ -2,7 +2,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.forms import SignInForm
-from web.views import auditor, enterprise, home, programmes, provider, reviewer, statements
+from web.views import (
+    auditor,
+    enterprise,
+    home,
+    programmes,
+    provider,
+    reviewer,
+    settlement,
+    statements,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -44,9 +53,27 @@ urlpatterns = [
          name="reviewer-claim-approve"),
     path("reviewer/claims/<uuid:id>/reject/", reviewer.claim_reject,
          name="reviewer-claim-reject"),
+    path("reviewer/claims/<uuid:id>/clawback/", reviewer.claim_clawback,
+         name="reviewer-claim-clawback"),
     # programmes and budget (reviewer, finance, auditor); funding (finance)
     path("programmes/", programmes.programmes, name="programmes"),
     path("programmes/<str:code>/fund/", programmes.programme_fund, name="programme-fund"),
+    # settlement (finance acts, auditor reads)
+    path("settlement/batches/", settlement.batches, name="settlement-batches"),
+    path("settlement/batches/build/", settlement.batch_build, name="settlement-batch-build"),
+    path("settlement/batches/<uuid:id>/", settlement.batch_detail, name="settlement-batch"),
+    path("settlement/batches/<uuid:id>/payment-file/", settlement.batch_payment_file,
+         name="settlement-batch-file"),
+    path("settlement/batches/<uuid:id>/<slug:action>/", settlement.batch_action,
+         name="settlement-batch-action"),
+    path("settlement/statements/", settlement.statements, name="settlement-statements"),
+    path("settlement/statements/upload/", settlement.statement_upload,
+         name="settlement-statement-upload"),
+    path("settlement/statements/<uuid:id>/", settlement.statement_detail,
+         name="settlement-statement"),
+    path("settlement/exceptions/", settlement.exceptions, name="settlement-exceptions"),
+    path("settlement/exceptions/<uuid:id>/resolve/", settlement.exception_resolve,
+         name="settlement-exception-resolve"),
     # auditor (and finance for the trial balance)
     path("audit/", auditor.audit, name="audit"),
     path("ledger/trial-balance/", auditor.trial_balance, name="trial-balance"),

@@ -192,6 +192,8 @@ SPECTACULAR_SETTINGS = {
         "VoucherStatusEnum": "vouchers.models.Voucher.Status",
         "ClaimStatusEnum": "vouchers.models.Claim.Status",
         "ServiceCategoryEnum": "accounts.models.ServiceCategory",
+        "OrganizationKindEnum": "accounts.models.Organization.Kind",
+        "ReconciliationExceptionKindEnum": "settlement.models.ReconciliationException.Kind",
     },
 }
 
@@ -209,7 +211,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "vouchers.expire_daily",
         "schedule": crontab(hour=0, minute=10),
     },
+    # Sent payment lines the bank has not answered by their due date (settlement.tasks).
+    "settlement-missing-bank-lines-daily": {
+        "task": "settlement.missing_bank_lines_daily",
+        "schedule": crontab(hour=0, minute=20),
+    },
 }
+
+# Days after a batch is sent by which the bank's statement should report each of its lines;
+# a line still unanswered after that is a reconciliation exception (settlement).
+SETTLEMENT_DUE_DAYS = env.int("SETTLEMENT_DUE_DAYS", 3)
 
 # Public base URL printed on statements (verification links).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
@@ -249,6 +260,5 @@ LOGGING["loggers"]["fontTools"] = {"level": "WARNING"}
 LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "StatementKindEnum": "reports.models.IssuedStatement.Kind",
-    "OrganizationKindEnum": "accounts.models.Organization.Kind",
     "StatementStatusEnum": "reports.models.IssuedStatement.Status",
 })

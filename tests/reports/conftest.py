@@ -2,11 +2,9 @@
 
 CS-<year> is funded 1,000,000.00. Two enterprises (芙蓉区 and 岳麓区) get vouchers of
 20,000.00 and 30,000.00; two providers claim 5,000.00 + 2,500.05 and 10,000.10; all three
-claims are approved, and a fourth (1,000.00) is only confirmed (held). The payout batch
-holds the three approved claims: two lines, 7,500.05 and 10,000.10, 17,500.15 in all.
-
-Settlement's services are not on main yet: the batch is built here from its models, the
-way its planned `payout_batch_build` would (one line per provider, an item per claim).
+claims are approved, and a fourth (1,000.00) is only confirmed (held). Finance builds the
+payout batch (settlement's `batch_build`): two lines, 7,500.05 and 10,000.10, 17,500.15
+in all; `send_batch` approves (a second finance user) and sends it.
 """
 
 import io
@@ -17,8 +15,8 @@ import pytest
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from accounts.models import Organization
-from settlement.models import PaymentItem, PaymentLine, PayoutBatch
+from settlement import services as settlement_services
+from settlement.models import PayoutBatch
 from tests.factories import member_user, staff_user
 from tests.vouchers.conftest import (  # noqa: F401 (the fixture runs the deferred checks)
     _deferred_checks_run,
@@ -29,7 +27,6 @@ from tests.vouchers.conftest import (  # noqa: F401 (the fixture runs the deferr
     submit,
 )
 from vouchers import services
-from vouchers.models import Claim, ProviderProgramme
 
 
 @dataclass
@@ -47,27 +44,11 @@ class Year:
     batch: PayoutBatch
 
 
-def build_batch(programme, claims, built_by) -> PayoutBatch:
-    batch = PayoutBatch.objects.create(programme=programme, built_by=built_by)
-    by_provider: dict[int, list[Claim]] = {}
-    for claim in claims:
-        by_provider.setdefault(claim.provider_id, []).append(claim)
-    total = 0
-    for number, (provider_id, provider_claims) in enumerate(sorted(by_provider.items()), 1):
-        provider = Organization.objects.get(pk=provider_id)
-        amount = sum(c.amount for c in provider_claims)
-        line = PaymentLine.objects.create(
-            batch=batch, reference=f"PB{batch.pk:06d}{number:05d}", provider=provider,
-            provider_programme=ProviderProgramme.objects.get(programme=programme,
-                                                             provider=provider),
-            payee_name=provider.bank_account_name, payee_account=provider.bank_account_number,
-            payee_bank=provider.bank_name, amount=amount)
-        PaymentItem.objects.bulk_create(
-            PaymentItem(line=line, claim=c, amount=c.amount) for c in provider_claims)
-        total += amount
-    batch.total = total
-    batch.save(update_fields=["total"])
-    return batch
+def send_batch(year: "Year") -> PayoutBatch:
+    """Approve (four eyes: another finance user) and send the year's batch."""
+    approver = staff_user("finance")
+    batch = settlement_services.batch_approve(batch=year.batch, actor=approver)
+    return settlement_services.batch_send(batch=batch, actor=year.finance)
 
 
 def approved_claim(provider, voucher, amount, invoice, reviewer, enterprise, category="testing"):
@@ -102,7 +83,7 @@ def build_year() -> Year:
     ]
     held = services.claim_confirm(
         claim=submit(provider_b, voucher_a, "1000.00", invoice="3000.00"), actor=enterprise_a)
-    batch = build_batch(programme, claims, finance)
+    batch = settlement_services.batch_build(programme=programme, actor=finance)
     return Year(programme, reviewer, finance, auditor, enterprise_a, enterprise_b,
                 provider_a, provider_b, claims, held, batch)
 

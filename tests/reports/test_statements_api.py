@@ -11,7 +11,7 @@ from ledger.models import Entry
 from reports import selectors
 from reports.models import IssuedStatement
 from tests.conftest import client_for
-from tests.reports.conftest import assert_cjk_covered, pdf_text
+from tests.reports.conftest import assert_cjk_covered, pdf_text, send_batch
 from vouchers.selectors import programme_budget
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,24 @@ def test_payout_batch_total_is_what_the_ledger_posted_for_its_claims(year):
         side="credit", pending=False).values_list("amount", flat=True))
     assert data["totals"]["total"] == posted == 1_750_015
     assert data["totals"] == {"total": 1_750_015, "lines": 2, "claims": 3}
+
+
+def test_a_sent_batch_reconciles_with_its_ledger_holds(year):
+    batch = send_batch(year)
+    data = selectors.payout_batch_statement(batch, lang="zh-hans")
+    assert data["batch"]["status"] == "sent" and data["batch"]["sent_by"]
+    holds = sum(Entry.objects.filter(
+        journal_id__in=batch.lines.values("hold_journal_id"), side="credit",
+        pending=True, release=False).values_list("amount", flat=True))
+    assert holds == data["totals"]["total"] == 1_750_015
+    month = timezone.localdate()
+    monthly = selectors.programme_monthly_statement(
+        year.programme, first=month.replace(day=1),
+        last=selectors.parse_month(month.strftime("%Y-%m"))[1], lang="zh-hans")
+    closing = {r["bucket"]: r["closing"] for r in monthly["rows"]}
+    assert closing == programme_budget(year.programme).as_dict()
+    assert closing["in_payment"] == 1_750_015 and closing["approved_unpaid"] == 0
+    assert monthly["flows"]["sent_for_payment"] == 1_750_015
 
 
 def test_a_batch_that_disagrees_with_the_ledger_is_not_printed(year):

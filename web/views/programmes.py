@@ -27,6 +27,7 @@ BUDGET_LABELS = {
     "approved_unpaid": gettext_lazy("已核准待拨付"),
     "in_payment": gettext_lazy("拨付中"),
     "paid": gettext_lazy("已拨付"),
+    "clawback_receivable": gettext_lazy("应追回"),
     "recovered": gettext_lazy("已追回"),
     "lapsed_returned_to_treasury": gettext_lazy("过期退回国库"),
 }

@@ -11,12 +11,13 @@ from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
 from accounts.models import Organization, Role
 from core.errors import DomainError
+from settlement import services as settlement_services
 from vouchers import selectors, services
 from vouchers.models import Application, Claim
 from vouchers.transitions import CLAIM
 from web import feedback
 from web.decorators import role_required
-from web.forms import ApplicationApproveForm
+from web.forms import ApplicationApproveForm, ClawbackForm
 from web.views.common import attempt, back, paginate
 
 # The organisation actions a reviewer may take from each status (accounts.services
@@ -155,4 +156,25 @@ def claim_reject(request, id):
     attempt(request, lambda: services.claim_reject(
         claim=_claim(request, id), actor=request.user, reason=request.POST.get("reason", "")),
         success=_("核销申请已驳回，冻结金额已释放。"))
+    return back(request, reverse("reviewer-claims"))
+
+
+@require_POST
+@role_required(Role.REVIEWER)
+def claim_clawback(request, id):
+    """Order recovery of a paid claim (settlement.services.claim_clawback, as the API)."""
+    form = ClawbackForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return back(request, reverse("reviewer-claims"))
+    try:
+        claim = settlement_services.claim_clawback(
+            claim=_claim(request, id), actor=request.user, reason=form.cleaned_data["reason"],
+            blacklist=form.cleaned_data["blacklist"])
+    except DomainError as exc:
+        feedback.report(request, exc)
+    else:
+        messages.success(request, _("已责令追回，服务机构还款时须注明参考号 %(reference)s。") % {
+            "reference": claim.clawback_reference})
     return back(request, reverse("reviewer-claims"))
