@@ -3,8 +3,9 @@
 Set-up (not timed): a fresh database (SQLite file by default, STATEMENTS_BENCH_DATABASE_URL
 for another), one programme, one enterprise with a 50,000.00 voucher, 2,000 providers with
 names of varied length, 2,400 claims submitted, confirmed and approved through the product's
-services (so the ledger holds every posting the statement reconciles with), and the batch finance builds
-(settlement's `batch_build`): one payment line per provider, every fifth with two claims.
+services (so the ledger holds every posting the statement reconciles with), and the batch
+finance builds (settlement's `batch_build`): one payment line per provider, every fifth with
+two claims.
 
 Timed, in a fresh process (so its peak memory is the statement's, not the set-up's): what
 the Celery task does for a large statement: read the data from the ledger and reconcile
