@@ -245,8 +245,9 @@ def _check_document(pdf: bytes, pages: int, data: dict) -> None:
         assert "验证码" in text
     # the totals close the document (the signature blocks may move to a page of their own)
     assert fen_to_chinese_capital(data["totals"]["total"]) in "".join(texts[-2:])
-    references = sum(text.count("PB") for text in texts)
-    assert references >= len(data["rows"]), references
+    everything = "".join(texts)
+    missing = [r["reference"] for r in data["rows"] if r["reference"] not in everything]
+    assert not missing, f"{len(missing)} lines missing, e.g. {missing[:3]}"
 
 
 def _straightforward(batch) -> None:
