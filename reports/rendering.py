@@ -234,8 +234,15 @@ def _pool(workers: int, chunks: int):
     if chunks <= 1 or workers <= 1:
         yield None
         return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(workers, chunks), mp_context=context) as pool:
+    try:
+        context = multiprocessing.get_context("fork")
+        pool = ProcessPoolExecutor(max_workers=min(workers, chunks), mp_context=context)
+    except (ValueError, OSError, AssertionError):  # no fork here, or no processes allowed
+        logger.warning("statement workers unavailable; rendering in this process",
+                       exc_info=True)
+        yield None
+        return
+    with pool:
         yield pool
 
 

@@ -240,7 +240,8 @@ def programme_monthly_statement(programme: Programme, *, first: date, last: date
         "programme": {"code": programme.code, "name": programme.name},
         "period": {"from": first.isoformat(), "to": last.isoformat(),
                    "month": first.strftime("%Y-%m")},
-        "rows": rows, "flows": flows,
+        # not "rows": those are a statement's chunked table (this one is never chunked)
+        "buckets": rows, "rows": [], "flows": flows,
         "totals": {"opening_funded": opening.funded, "closing_funded": closing.funded,
                    **{f"closing_{b}": getattr(closing, b) for b in BUCKETS[1:]},
                    **{f"flow_{k}": v for k, v in flows.items()}},

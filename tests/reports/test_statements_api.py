@@ -71,7 +71,7 @@ def test_a_sent_batch_reconciles_with_its_ledger_holds(year):
     monthly = selectors.programme_monthly_statement(
         year.programme, first=month.replace(day=1),
         last=selectors.parse_month(month.strftime("%Y-%m"))[1], lang="zh-hans")
-    closing = {r["bucket"]: r["closing"] for r in monthly["rows"]}
+    closing = {r["bucket"]: r["closing"] for r in monthly["buckets"]}
     assert closing == programme_budget(year.programme).as_dict()
     assert closing["in_payment"] == 1_750_015 and closing["approved_unpaid"] == 0
     assert monthly["flows"]["sent_for_payment"] == 1_750_015
@@ -197,7 +197,7 @@ def test_monthly_statement_reconciles_with_the_ledger(year):
     data = selectors.programme_monthly_statement(
         year.programme, first=first, last=selectors.parse_month(month)[1], lang="zh-hans")
     budget = programme_budget(year.programme)
-    rows = {r["bucket"]: r for r in data["rows"]}
+    rows = {r["bucket"]: r for r in data["buckets"]}
     for bucket, amount in budget.as_dict().items():
         assert rows[bucket]["closing"] == amount
         assert rows[bucket]["opening"] + rows[bucket]["change"] == amount
@@ -215,7 +215,7 @@ def test_monthly_statement_of_an_earlier_month_opens_and_closes_at_zero(year):
     data = selectors.programme_monthly_statement(
         year.programme, first=last_month_end.replace(day=1), last=last_month_end,
         lang="zh-hans")
-    assert all(r["opening"] == r["closing"] == 0 for r in data["rows"])
+    assert all(r["opening"] == r["closing"] == 0 for r in data["buckets"])
 
 
 @pytest.mark.parametrize("month", ["", "2026-13", "2026-1", "26-01", "abcd-ef"])
@@ -301,3 +301,26 @@ def test_bad_period_is_invalid(year):
         response = _get(year.finance,
                         f"/api/v1/statements/organization/{org.public_id}.pdf?{query}")
         assert response.status_code == 400, query
+
+
+def test_a_client_may_ask_for_application_pdf(year):
+    client = client_for(year.finance)
+    url = f"/api/v1/statements/payout-batch/{year.batch.public_id}.pdf"
+    response = client.get(url, HTTP_ACCEPT="application/pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    refused = client.get(url.replace(str(year.batch.public_id), "nope"),
+                         HTTP_ACCEPT="application/pdf")
+    assert refused.status_code == 404
+    assert refused["Content-Type"] == "application/problem+json"
+    assert b'"not_found"' in refused.content
+
+
+def test_small_statements_are_never_split(year, settings):
+    """Only the payout batch and organisation templates continue a table across chunks;
+    the others keep their tables out of `rows`, so a tiny chunk size changes nothing."""
+    settings.STATEMENT_CHUNK_ROWS = 1
+    month = timezone.localdate().strftime("%Y-%m")
+    response = _get(year.finance, f"/api/v1/statements/programme/{year.programme.code}/"
+                                  f"monthly.pdf?month={month}")
+    text = "\n".join(pdf_text(response.content))
+    assert text.count("科技创新券月度结算表") == 2  # the heading and the stamp's header
