@@ -4,11 +4,11 @@ A statement is rendered in *chunks* of rows: each chunk is a whole HTML document
 first carries the heading and summary, the last the totals and signature blocks) and
 starts on a new page. One chunk for a small statement; for a large one the chunks are
 laid out in parallel, in forked worker processes (WeasyPrint's layout is pure Python and
-single-threaded: ~4 ms a table row here). The chunks' PDFs are then concatenated and
-every page is stamped with what must be on every page and needs the whole document:
-the running header, "第 x 页 共 y 页", the generation time and data cut-off, the
-verification code after 验证码 and its QR code. The stamp is a second WeasyPrint document
-with one page per page of the statement, overlaid with pypdf.
+single-threaded: ~4 ms a table row here). The chunks' PDFs are then concatenated with
+pypdf and every page gets, as form XObjects drawn over its own content, what must be on
+every page: the *stamp* (running header, QR code, 验证码 and the code, generation time
+and data cut-off; one page, laid out once) and its *page number* ("第 x 页 共 y 页", one
+tiny page per page, laid out once the count is known).
 
 Workers receive HTML strings and return PDF bytes; they never touch the database.
 """
