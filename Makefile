@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench-ledger bench-vouchers bench-ab bench-statements worker lock clean
+.PHONY: run test lint bench-ledger bench-vouchers bench-settlement bench-statements bench-ab worker lock clean
 
 $(VENV)/.base: requirements/base.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,9 @@ bench-ledger: $(VENV)/.bench
 
 bench-vouchers: $(VENV)/.dev
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/vouchers_bench.py
+
+bench-settlement: $(VENV)/.dev
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/settlement_bench.py
 
 # A/B of two versions at saturation over HTTP: A = $(BASE) (a commit), B = this working tree.
 BASE ?= HEAD

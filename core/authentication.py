@@ -3,7 +3,9 @@
 Every member request checks the organisation's status; DRF's TokenAuthentication would
 fetch it with a second query. The lookup runs on every API request, so its SQL is built
 by the ORM once per database connection and reused (building it took more CPU than the
-rest of a cheap request: ~0.5 ms of ~1.5 ms). The objects are made by the same Django
+rest of a cheap request: ~0.5 ms of ~1.5 ms). The compiled query is kept on the
+connection's wrapper (core.per_connection), never in a module-level map that would keep
+the connection open after its thread ended (issue #14). The objects are made by the same Django
 machinery a queryset uses (`from_db` and the select_related populators), so the token,
 user and organisation are exactly what
 `Token.objects.select_related("user__organization").get(key=key)` returns.
@@ -16,7 +18,6 @@ grows with the rate; ours cost the same at any rate (see _WindowCounterThrottle)
 """
 
 import contextlib
-import weakref
 
 from django.db import connections, router
 from django.db.models.query import get_related_populators
@@ -24,6 +25,8 @@ from rest_framework import throttling as drf_throttling
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
+
+from core import per_connection
 
 KEYWORD = "Token"
 _PLACEHOLDER = "\x00token-key\x00"
@@ -84,15 +87,13 @@ class _TokenQuery:
         return token
 
 
-_queries: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def token_lookup(key: str) -> Token | None:
     """The token with its user and the user's organisation, in one round trip, or None."""
     connection = connections[router.db_for_read(Token)]
-    query = _queries.get(connection)
+    cached = per_connection.cache(connection)
+    query = cached.get(_TokenQuery)
     if query is None:
-        query = _queries[connection] = _TokenQuery(connection)
+        query = cached[_TokenQuery] = _TokenQuery(connection)
     return query.fetch(connection, key)
 
 

@@ -18,6 +18,8 @@ from django.db.models import Model
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 
+from core import per_connection
+
 
 @functools.cache
 def _concrete(model: type[Model]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -47,6 +49,15 @@ def build(model: type[Model], row, offset: int = 0) -> Model:
             value = converter(value, expression, db)
         values[index] = value
     return loaded(model, db.alias, attnames, values)
+
+
+def build_all(models: tuple[type[Model], ...], row) -> list[Model]:
+    """One instance per model, from a row that selected `columns` of each in turn."""
+    instances, offset = [], 0
+    for model in models:
+        instances.append(build(model, row, offset))
+        offset += width(model)
+    return instances
 
 
 def _default():
@@ -92,9 +103,14 @@ def written(model: type[Model], **values) -> Model:
 
 
 def _converters(model: type[Model], db) -> list:
-    """[(column index, converters, expression)] for the fields that need converting."""
-    key = (db.vendor, model)
-    found = _CONVERTERS.get(key)
+    """[(column index, converters, expression)] for the fields that need converting.
+
+    Cached per connection (core.per_connection): a backend's converters are methods bound
+    to its `ops`, which refer to the connection; a module-level cache kept the first
+    connection that filled it alive for good."""
+    cached = per_connection.cache(db)
+    key = (_converters, model)
+    found = cached.get(key)
     if found is None:
         found = []
         for index, field in enumerate(model._meta.concrete_fields):
@@ -103,11 +119,8 @@ def _converters(model: type[Model], db) -> list:
                           *expression.get_db_converters(db)]
             if converters:
                 found.append((index, converters, expression))
-        _CONVERTERS[key] = found
+        cached[key] = found
     return found
-
-
-_CONVERTERS: dict = {}
 
 
 def lock_clause(*aliases: str) -> str:

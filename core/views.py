@@ -37,7 +37,10 @@ def _wants_problem(request) -> bool:
 
 
 def not_found(request, exception=None):
-    """404 outside any view: problem details under /api/, Django's page elsewhere."""
+    """404 outside any view: problem details under /api/, Django's page elsewhere.
+
+    Django calls this (handler404) only with DEBUG off; with DEBUG on it renders its
+    technical 404 page instead, which ApiNotFoundMiddleware replaces under /api/."""
     if _wants_problem(request):
         from core.errors import PROBLEM_CONTENT_TYPE, problem
 
@@ -45,6 +48,30 @@ def not_found(request, exception=None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+class ApiNotFoundMiddleware:
+    """Every 404 under /api/ is problem details (`not_found`), whatever made it.
+
+    An unresolved URL is answered by Django's exception handling inside the middleware
+    chain: by handler404 (`not_found`) with DEBUG off, by the technical 404 HTML page with
+    DEBUG on (`django.views.debug.technical_404_response`, which no setting replaces). API
+    clients must get the same JSON either way (issue #14), so a 404 under /api/ that is not
+    already problem details is answered by `not_found`. Listed before CommonMiddleware, so
+    its APPEND_SLASH redirect still happens first; pages outside /api/ keep Django's pages.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 404 and _wants_problem(request):
+            from core.errors import PROBLEM_CONTENT_TYPE
+
+            if not response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE):
+                return not_found(request)
+        return response
 
 
 def server_error(request):

@@ -29,8 +29,9 @@ Postings: fund (Dr appropriation, Cr pool); issue (Dr pool, Cr voucher); confirm
 an expired voucher.
 
 Settlement (settlement/, ADR 0013): a batch sent = one pending transfer per payment line,
-Dr payable, Cr in_payment; the bank's `ok` posts it and moves it on, Dr in_payment, Cr paid;
-`returned` voids it (the provider is owed again). A clawback ordered: Dr paid, Cr receivable
+Dr payable, Cr in_payment; the bank's `ok` posts it, and what one statement settled moves
+on in one journal per programme, Dr in_payment, Cr paid; `returned` voids the hold (the
+provider is owed again). A clawback ordered: Dr paid, Cr receivable
 (the provider owes it back: paid history stays as it was); each repayment received: Dr
 receivable, Cr recovery.
 """
@@ -170,8 +171,10 @@ def settle_key(line) -> str:
     return f"settle:{line.public_id}"
 
 
-def paid_key(line) -> str:
-    return f"paid:{line.public_id}"
+def paid_key(source: str, programme_code: str) -> str:
+    """The move of what one bank statement (or one hand resolution) settled, in one
+    programme, from in-payment clearing to paid: one journal, not one per line."""
+    return f"paid:{source}:{programme_code}"
 
 
 def return_key(line) -> str:

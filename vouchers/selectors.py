@@ -206,7 +206,7 @@ def claims_visible_to(user) -> QuerySet[Claim]:
 
 def claim_for_action(user, public_id) -> Claim:
     """The claim `user` names by `public_id`, as an unsaved stub for a claim action's
-    service, which locks it (`services.claims._lock`): no query here.
+    service, which locks it (`queries.claims.lock_claim`): no query here.
 
     The stub carries the public id and the caller's scope (`_claim_scope`: its
     enterprise_id or provider_id; nothing for staff); the lock's one statement finds the

@@ -36,6 +36,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.logging.RequestLogMiddleware",
+    "core.views.ApiNotFoundMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,7 +122,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Inside the config package, so an installed copy (pip install .) has its translations.
+LOCALE_PATHS = [BASE_DIR / "config" / "locale"]
 USE_I18N = True
 # The programme's calendar: "today", windows and deadlines are dates in Shanghai.
 TIME_ZONE = "Asia/Shanghai"

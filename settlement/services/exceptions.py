@@ -88,6 +88,7 @@ def exception_resolve(*, exception: ReconciliationException, actor, reason: str,
             [Outcome(line, settled=action == "settle", why=why[:200],
                      failure_reason=f"failed by hand: {reason}" if action == "fail" else "")],
             programme_codes={line.batch_id: line.batch.programme.code}, actor=actor,
+            source=f"exception:{exception.public_id}", why=why[:200],
             label=actor_label(actor), changes=changes,
         )
         exception.refresh_from_db()  # a missing-line exception was closed with its line

@@ -33,12 +33,13 @@ class Outcome:
     failure_reason: str = ""
 
 
-def apply_outcomes(outcomes: Sequence[Outcome], *, programme_codes: dict[int, str], actor,
-                   label: str, changes: list[Change],
+def apply_outcomes(outcomes: Sequence[Outcome], *, source: str, why: str,
+                   programme_codes: dict[int, str], actor, label: str, changes: list[Change],
                    extra_journals: Sequence[ledger_services.JournalSpec] = ()) -> None:
-    """Post or void the holds of `outcomes` (one statement), post the settled lines' moves
-    to `paid` and `extra_journals` (one statement), then move lines, items and claims.
-    `programme_codes`: batch id -> programme code (the accounts of each line)."""
+    """Post or void the holds of `outcomes` (one statement); move what settled from
+    in-payment clearing to paid, one journal per programme named after `source` (the
+    statement or the resolution that decided), with `extra_journals` (one statement);
+    then move lines, items and claims. `programme_codes`: batch id -> programme code."""
     for outcome in outcomes:
         LINE.check("settle" if outcome.settled else "fail", outcome.line.status)
     ledger_services.batch_resolve([
@@ -49,23 +50,13 @@ def apply_outcomes(outcomes: Sequence[Outcome], *, programme_codes: dict[int, st
         )
         for o in outcomes
     ])
-    accounts = {}
-
-    def account(kind, batch_id):
-        code = programme_codes[batch_id]
-        if (kind, code) not in accounts:
-            accounts[kind, code] = chart.programme_account(kind, code).pk
-        return accounts[kind, code]
-
+    settled_by_programme: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        if o.settled:
+            settled_by_programme.setdefault(programme_codes[o.line.batch_id], []).append(o)
     ledger_services.batch_post([
-        *(ledger_services.JournalSpec(
-            key=chart.paid_key(o.line), kind="payout.paid", actor=label,
-            legs=[ledger_services.Leg(account(chart.IN_PAYMENT, o.line.batch_id), "debit",
-                                      o.line.amount),
-                  ledger_services.Leg(account(chart.PAID, o.line.batch_id), "credit",
-                                      o.line.amount)],
-            metadata={"line": o.line.reference, "by": o.why},
-        ) for o in outcomes if o.settled),
+        *(_paid_move(code, settled, source=source, why=why, label=label)
+          for code, settled in sorted(settled_by_programme.items())),
         *extra_journals,
     ])
     settled = [o for o in outcomes if o.settled]
@@ -76,6 +67,20 @@ def apply_outcomes(outcomes: Sequence[Outcome], *, programme_codes: dict[int, st
                  "mark_payment_failed", changes=changes)
     _resolve_missing_line_exceptions(outcomes, actor=actor, changes=changes)
     close_finished_batches({o.line.batch_id for o in outcomes}, changes=changes)
+
+
+def _paid_move(code: str, settled: Sequence[Outcome], *, source: str, why: str,
+               label: str) -> ledger_services.JournalSpec:
+    total = sum(o.line.amount for o in settled)
+    return ledger_services.JournalSpec(
+        key=chart.paid_key(source, code), kind="payout.paid", actor=label,
+        legs=[ledger_services.Leg(chart.programme_account(chart.IN_PAYMENT, code).pk,
+                                  "debit", total),
+              ledger_services.Leg(chart.programme_account(chart.PAID, code).pk, "credit",
+                                  total)],
+        metadata={"by": why, "lines": len(settled),
+                  "first": settled[0].line.reference, "last": settled[-1].line.reference},
+    )
 
 
 def _close_lines(outcomes: Sequence[Outcome], status: str, item_outcome: str,
@@ -93,10 +98,16 @@ def _close_lines(outcomes: Sequence[Outcome], status: str, item_outcome: str,
             after={"status": status, "amount": format_fen(o.line.amount), "by": o.why,
                    **({"failure_reason": o.failure_reason} if o.failure_reason else {})},
         ))
-    lines = [o.line for o in outcomes]
-    PaymentLine.objects.bulk_update(lines, ["status", "closed_at", "failure_reason"],
-                                    batch_size=2000)
-    ids = [line.pk for line in lines]
+    # set-based: one UPDATE per distinct failure reason (returns share a few bank notes)
+    by_reason: dict[str, list[int]] = {}
+    for o in outcomes:
+        by_reason.setdefault(o.line.failure_reason, []).append(o.line.pk)
+    for reason, pks in by_reason.items():
+        moved = PaymentLine.objects.filter(pk__in=pks, status=PaymentLine.Status.SENT).update(
+            status=status, closed_at=at, failure_reason=reason)
+        if moved != len(pks):  # the caller locked them: a line decided meanwhile is a bug
+            raise AssertionError(f"{len(pks) - moved} payment lines were no longer sent")
+    ids = [o.line.pk for o in outcomes]
     PaymentItem.objects.filter(line_id__in=ids, outcome=PaymentItem.Outcome.OPEN).update(
         outcome=item_outcome)
     move_claims(Claim.objects.filter(payment_items__line_id__in=ids,

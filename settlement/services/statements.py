@@ -96,6 +96,7 @@ def _import(parsed, *, filename: str, actor) -> ImportResult:
     changes: list[Change] = []
     apply_outcomes(
         matcher.outcomes, actor=actor, label=label, changes=changes,
+        source=f"statement:{statement.public_id}", why=f"statement {statement.public_id}",
         programme_codes={o.line.batch_id: o.line.batch.programme.code for o in matcher.outcomes},
         extra_journals=[repayment_journal(recovery, amount=bank_line.amount, label=label,
                                           key=chart.repayment_key(bank_line), why=why)

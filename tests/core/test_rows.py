@@ -32,6 +32,18 @@ def test_build_equals_the_orm_instance_field_by_field(claim):
     assert not built._state.adding
 
 
+def test_build_all_takes_each_model_in_turn_from_one_row(claim):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {rows.columns(Claim, 'c')}, {rows.columns(ProviderProgramme, 'p')}"
+                       " FROM vouchers_claim c JOIN vouchers_providerprogramme p"
+                       " ON p.id = c.provider_programme_id WHERE c.id = %s", [claim.pk])
+        built, position = rows.build_all((Claim, ProviderProgramme), cursor.fetchone())
+    assert (built.pk, built.public_id, built.amount) == (claim.pk, claim.public_id, claim.amount)
+    expected = ProviderProgramme.objects.get(pk=claim.provider_programme_id)
+    for field in ProviderProgramme._meta.concrete_fields:
+        assert getattr(position, field.attname) == getattr(expected, field.attname), field.name
+
+
 def test_update_writes_only_the_named_fields(claim):
     claim.frozen, claim.frozen_reason, claim.amount = True, "复核", 1
     rows.update(claim, ["frozen", "frozen_reason"])

@@ -16,7 +16,7 @@ from tests.vouchers.conftest import (
     submit,
 )
 from vouchers import selectors
-from vouchers.services.claims import _lock
+from vouchers.queries.claims import lock_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def outcome(call):
 
 def locked_for_action(user, public_id):
     """What a claim action's service works on: the stub, locked."""
-    return _lock(selectors.claim_for_action(user, public_id))
+    return lock_claim(selectors.claim_for_action(user, public_id))
 
 
 def test_claim_for_action_matches_the_orm_scope_for_every_kind_of_user():

@@ -1,8 +1,6 @@
 """Applications and issuance: an approval issues one voucher with its ledger posting."""
 
-import functools
-
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts import selectors as accounts_selectors
 from accounts.models import Organization
@@ -14,6 +12,7 @@ from ledger import services as ledger_services
 from ledger.errors import LimitExceeded
 from vouchers import chart, codes
 from vouchers.models import Application, Programme, Voucher
+from vouchers.queries import applications as queries
 from vouchers.rules import (
     ensure_not_own_organization,
     ensure_not_same_person,
@@ -25,20 +24,6 @@ from vouchers.services.common import actor_label, clean_reason, now, user_or_non
 from vouchers.transitions import APPLICATION, VOUCHER, change_status
 
 PURPOSE_MAX_LENGTH = 1000
-
-
-def issued_in_year(enterprise: Organization, year: int) -> int:
-    """Face value issued in programmes of `year` to the enterprise's controller group
-    (raw SQL: every application and approval runs it; core.rows explains why)."""
-    group, params = accounts_selectors.controller_group_condition(enterprise, "v.enterprise_id")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COALESCE(SUM(v.face_value), 0) FROM vouchers_voucher v"  # noqa: S608  (placeholders only)
-            " JOIN vouchers_programme p ON p.id = v.programme_id"
-            f" WHERE p.year = %s AND {group}",
-            [year, *params],
-        )
-        return int(cursor.fetchone()[0])
 
 
 def _ensure_may_apply(enterprise: Organization, programme: Programme, *, on) -> None:
@@ -61,7 +46,7 @@ def _ensure_may_apply(enterprise: Organization, programme: Programme, *, on) -> 
 
 
 def _ensure_within_cap(enterprise: Organization, programme: Programme, amount: int) -> None:
-    issued = issued_in_year(enterprise, programme.year)
+    issued = queries.issued_in_year(enterprise, programme.year)
     remaining = max(programme.enterprise_annual_cap - issued, 0)
     if amount > remaining:
         raise DomainError(
@@ -108,47 +93,6 @@ def application_submit(*, enterprise: Organization, programme: Programme, amount
     return application
 
 
-def _lock(application: Application) -> Application:
-    """Lock the application (NO KEY UPDATE: inserts referencing it take KEY SHARE, which
-    this lock does not block; ADR 0004) and load its programme and enterprise with it, in
-    one raw statement (core.rows)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(connection.vendor), [application.pk])
-        row = cursor.fetchone()
-    if row is None:
-        raise Application.DoesNotExist(f"application {application.pk}")
-    locked = rows.build(Application, row)
-    offset = rows.width(Application)
-    locked.programme = rows.build(Programme, row, offset)
-    locked.enterprise = rows.build(Organization, row, offset + rows.width(Programme))
-    return locked
-
-
-@functools.cache
-def _lock_sql(vendor: str) -> str:
-    selected = ", ".join((rows.columns(Application, "a"), rows.columns(Programme, "p"),
-                          rows.columns(Organization, "e")))
-    return (
-        f"SELECT {selected} FROM vouchers_application a"  # noqa: S608  (constant SQL)
-        " JOIN vouchers_programme p ON p.id = a.programme_id"
-        " JOIN accounts_organization e ON e.id = a.enterprise_id"
-        " WHERE a.id = %s" + rows.lock_clause("a")
-    )
-
-
-def _lock_controller_group(enterprise: Organization) -> None:
-    """Serialise the cap checks of one controller group: its enterprises' rows, locked in
-    id order (no deadlock between two members' approvals). Approvals for other groups run
-    in parallel: the programme pool's limit flag alone guards the budget."""
-    if connection.vendor != "postgresql":
-        return  # SQLite: one writer at a time already
-    group, params = accounts_selectors.controller_group_condition(enterprise, "id")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM accounts_organization WHERE {group}"  # noqa: S608
-            " ORDER BY id" + rows.lock_clause("accounts_organization"), params)
-
-
 @transaction.atomic
 def application_approve(*, application: Application, actor, amount: int | None = None
                         ) -> Application:
@@ -162,9 +106,9 @@ def application_approve(*, application: Application, actor, amount: int | None =
     """
     code = codes.new_code()
     account = chart.open_voucher_account(code)
-    application = _lock(application)
+    application = queries.lock_application(application)
     programme, enterprise = application.programme, application.enterprise
-    _lock_controller_group(enterprise)
+    queries.lock_controller_group(enterprise)
     APPLICATION.check("approve", application.status)
     ensure_not_same_person(actor, application.submitted_by_id, what="an application")
     ensure_not_own_organization(actor, enterprise)
@@ -233,7 +177,7 @@ def application_approve(*, application: Application, actor, amount: int | None =
 
 @transaction.atomic
 def application_reject(*, application: Application, actor, reason: str) -> Application:
-    application = _lock(application)
+    application = queries.lock_application(application)
     APPLICATION.check("reject", application.status)
     ensure_not_same_person(actor, application.submitted_by_id, what="an application")
     ensure_not_own_organization(actor, application.enterprise)

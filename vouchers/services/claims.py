@@ -1,12 +1,11 @@
 """Claims (redemption): submit, the enterprise's confirmation (a hold), approval (posts it),
 rejection / refusal / withdrawal (voids it). Checks of SPEC §3, each with its code."""
 
-import functools
 import re
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from accounts import selectors as accounts_selectors
 from accounts.models import Organization
@@ -17,9 +16,9 @@ from core.money import MAX_FEN, format_fen, subsidy_ceiling
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from ledger.errors import LimitExceeded
-from ledger.models import Account
-from vouchers import chart, codes
-from vouchers.models import Claim, Programme, ProviderProgramme, Voucher
+from vouchers import chart
+from vouchers.models import Claim, ProviderProgramme, Voucher
+from vouchers.queries import claims as queries
 from vouchers.rules import (
     ensure_not_own_organization,
     ensure_organization_active,
@@ -68,45 +67,6 @@ def _ensure_parties_active(claim_or_voucher_enterprise: Organization,
                            provider: Organization) -> None:
     ensure_organization_active(provider, role="provider")
     ensure_organization_active(claim_or_voucher_enterprise, role="enterprise")
-
-
-def _voucher_for_claim(code: str, provider: Organization
-                       ) -> tuple[Voucher, ProviderProgramme | None]:
-    """The voucher by what the provider typed (case, spaces, dashes forgiven), with its
-    programme, enterprise and ledger account, and the provider's position in the programme
-    if it has one; one query (raw SQL through core.rows: every submission runs it)."""
-    canonical = codes.normalise(code)
-    row = None
-    if canonical:
-        with connection.cursor() as cursor:
-            cursor.execute(_voucher_for_claim_sql(), [provider.pk, canonical])
-            row = cursor.fetchone()
-    if row is None:
-        raise DomainError("not_found", "No such voucher.")
-    instances, offset = [], 0
-    for model in _VOUCHER_FOR_CLAIM_MODELS:
-        instances.append(rows.build(model, row, offset))
-        offset += rows.width(model)
-    voucher, voucher.programme, voucher.enterprise, voucher.account, position = instances
-    return voucher, (position if position.pk is not None else None)
-
-
-_VOUCHER_FOR_CLAIM_MODELS = (Voucher, Programme, Organization, Account, ProviderProgramme)
-
-
-@functools.cache
-def _voucher_for_claim_sql() -> str:
-    selected = ", ".join(rows.columns(m, a) for m, a in zip(
-        _VOUCHER_FOR_CLAIM_MODELS, ("v", "p", "e", "a", "pp"), strict=True))
-    return (
-        f"SELECT {selected} FROM vouchers_voucher v"  # noqa: S608  (constant SQL)
-        " JOIN vouchers_programme p ON p.id = v.programme_id"
-        " JOIN accounts_organization e ON e.id = v.enterprise_id"
-        " JOIN ledger_account a ON a.id = v.account_id"
-        " LEFT JOIN vouchers_providerprogramme pp"
-        "   ON pp.programme_id = v.programme_id AND pp.provider_id = %s"
-        " WHERE v.code = %s"
-    )
 
 
 def _provider_programme(programme, provider: Organization) -> ProviderProgramme:
@@ -158,7 +118,7 @@ def claim_submit(*, provider: Organization, voucher_code: str, category: str,
     ensure_organization_active(provider, role="provider")
     if provider.kind != Organization.Kind.PROVIDER:
         raise DomainError("permission_denied", "Only service providers submit claims.")
-    voucher, position = _voucher_for_claim(voucher_code, provider)
+    voucher, position = queries.voucher_for_claim(voucher_code, provider)
     programme, enterprise = voucher.programme, voucher.enterprise
     on = today()
     _ensure_voucher_usable(voucher, on=on)
@@ -270,75 +230,6 @@ def _ensure_within_provider_cap(position: ProviderProgramme, programme, amount: 
         )
 
 
-def _lock(claim: Claim, *, for_approval: bool = False) -> Claim:
-    """Lock the claim and its voucher (for approval also the provider's programme position
-    and the voucher's ledger account), in that order, in one statement; load the programme
-    and both organisations with them.
-
-    Everything that moves a voucher's balance locks the voucher row first, so an expiry run
-    and a claim action on the same voucher never interleave. Locks are NO KEY UPDATE so the
-    deferred foreign-key checks of other transactions (KEY SHARE) are not blocked (ADR 0004).
-    Locked rows come back in their latest committed version, so the account's counters read
-    here are current: approval decides "exhausted" without another query.
-    (Raw SQL through core.rows: this runs on every confirm and approval; see docs/performance.md.)
-    """
-    by_public_id = claim.pk is None  # a stub from selectors.claim_for_action
-    key = _public_id_value(claim.public_id) if by_public_id else claim.pk
-    with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(for_approval, connection.vendor, by_public_id), [key])
-        row = cursor.fetchone()
-    if row is None:
-        if by_public_id:
-            raise DomainError("not_found", "No such claim.")
-        raise Claim.DoesNotExist(f"claim {claim.pk}")
-    models = _LOCK_MODELS + ((Account,) if for_approval else ())
-    instances, offset = [], 0
-    for model in models:
-        instances.append(rows.build(model, row, offset))
-        offset += rows.width(model)
-    locked, voucher, programme, provider, enterprise, position, *account = instances
-    if by_public_id and not _in_scope(claim, locked):
-        raise DomainError("not_found", "No such claim.")  # rolled back with the lock
-    voucher.programme = programme
-    if account:
-        voucher.account = account[0]
-    locked.voucher, locked.programme, locked.provider = voucher, programme, provider
-    locked.enterprise, locked.provider_programme = enterprise, position
-    return locked
-
-
-_LOCK_MODELS = (Claim, Voucher, Programme, Organization, Organization, ProviderProgramme)
-
-
-def _public_id_value(public_id):
-    return Claim._meta.get_field("public_id").get_db_prep_value(public_id, connection)
-
-
-def _in_scope(stub: Claim, locked: Claim) -> bool:
-    """The stub's scope (its enterprise or provider, if set) holds for the locked row."""
-    return all(getattr(stub, column) in (None, getattr(locked, column))
-               for column in ("enterprise_id", "provider_id"))
-
-
-@functools.cache
-def _lock_sql(for_approval: bool, vendor: str, by_public_id: bool = False) -> str:
-    aliases = ("c", "v", "p", "pr", "e", "pp") + (("a",) if for_approval else ())
-    models = _LOCK_MODELS + ((Account,) if for_approval else ())
-    selected = ", ".join(rows.columns(m, a) for m, a in zip(models, aliases, strict=True))
-    account = " JOIN ledger_account a ON a.id = v.account_id" if for_approval else ""
-    locked = ("c", "v", "pp", "a") if for_approval else ("c", "v")
-    return (
-        f"SELECT {selected} FROM vouchers_claim c"  # noqa: S608  (constant SQL)
-        " JOIN vouchers_voucher v ON v.id = c.voucher_id"
-        " JOIN vouchers_programme p ON p.id = c.programme_id"
-        " JOIN accounts_organization pr ON pr.id = c.provider_id"
-        " JOIN accounts_organization e ON e.id = c.enterprise_id"
-        " JOIN vouchers_providerprogramme pp ON pp.id = c.provider_programme_id"
-        f"{account} WHERE c.{'public_id' if by_public_id else 'id'} = %s"
-        + rows.lock_clause(*locked)
-    )
-
-
 def _ensure_acting_for(actor, organization: Organization) -> None:
     """A member acts only for their own organisation (the API scopes first; this is the
     service's own guard). Staff and the system are not members."""
@@ -362,7 +253,7 @@ def claim_confirm(*, claim: Claim, actor) -> Claim:
 
     The hold is a deferred ledger write: on PostgreSQL it runs inside the audit append's
     statement with the claim's new state (one round trip for the three; ADR 0012)."""
-    claim = _lock(claim)
+    claim = queries.lock_claim(claim)
     _ensure_acting_for(actor, claim.enterprise)
     CLAIM.check("confirm", claim.status)
     _ensure_parties_active(claim.enterprise, claim.provider)
@@ -401,7 +292,7 @@ def claim_approve(*, claim: Claim, actor) -> Claim:
 
     The post is a deferred ledger write, run by the claim's audit append (ADR 0012); when
     the approval also exhausts the voucher, it runs first, before the voucher's event."""
-    claim = _lock(claim, for_approval=True)
+    claim = queries.lock_claim(claim, for_approval=True)
     CLAIM.check("approve", claim.status)
     ensure_not_own_organization(actor, claim.provider)
     ensure_not_own_organization(actor, claim.enterprise)
@@ -477,7 +368,7 @@ def _end_before_approval(claim: Claim, action: str, *, actor, reason: str,
 
 @transaction.atomic
 def claim_reject(*, claim: Claim, actor, reason: str) -> Claim:
-    claim = _lock(claim)
+    claim = queries.lock_claim(claim)
     CLAIM.check("reject", claim.status)
     ensure_not_own_organization(actor, claim.provider)
     ensure_not_own_organization(actor, claim.enterprise)
@@ -488,7 +379,7 @@ def claim_reject(*, claim: Claim, actor, reason: str) -> Claim:
 @transaction.atomic
 def claim_refuse(*, claim: Claim, actor, reason: str = "") -> Claim:
     """The voucher's enterprise refuses (before approval); a hold, if any, is released."""
-    claim = _lock(claim)
+    claim = queries.lock_claim(claim)
     _ensure_acting_for(actor, claim.enterprise)
     return _end_before_approval(claim, "refuse", actor=actor, reason=reason,
                                 reason_required=False)
@@ -497,7 +388,7 @@ def claim_refuse(*, claim: Claim, actor, reason: str = "") -> Claim:
 @transaction.atomic
 def claim_withdraw(*, claim: Claim, actor, reason: str = "") -> Claim:
     """The provider withdraws (before approval); a hold, if any, is released."""
-    claim = _lock(claim)
+    claim = queries.lock_claim(claim)
     _ensure_acting_for(actor, claim.provider)
     return _end_before_approval(claim, "withdraw", actor=actor, reason=reason,
                                 reason_required=False)
@@ -506,7 +397,7 @@ def claim_withdraw(*, claim: Claim, actor, reason: str = "") -> Claim:
 @transaction.atomic
 def claim_unfreeze(*, claim: Claim, actor, reason: str) -> Claim:
     """A reviewer releases a frozen claim once neither party is blacklisted any more."""
-    claim = _lock(claim)
+    claim = queries.lock_claim(claim)
     if not claim.frozen:
         raise DomainError("invalid_transition", "The claim is not frozen.", state=claim.status)
     ensure_not_own_organization(actor, claim.provider)

@@ -4,9 +4,11 @@ Idempotent: running it again adds nothing and prints the same logins.
 """
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from accounts.demo import load_demo_accounts
-from vouchers.demo import load_demo_vouchers
+from settlement.demo import load_demo_settlement
+from vouchers.demo import demo_programme_code, load_demo_vouchers
 
 
 class Command(BaseCommand):
@@ -20,6 +22,7 @@ class Command(BaseCommand):
         base = options["base_url"].rstrip("/")
         logins = load_demo_accounts()
         summary = load_demo_vouchers(logins)
+        summary += load_demo_settlement(demo_programme_code(timezone.localdate().year))
         self.stdout.write(self.style.SUCCESS("Demo data ready 演示数据已就绪"))
         for line in summary or []:
             self.stdout.write(f"  {line}")
