@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench-ledger bench-vouchers bench-settlement bench-ab worker lock clean
+.PHONY: run test lint bench-ledger bench-vouchers bench-settlement bench-statements bench-ab worker lock clean
 
 $(VENV)/.base: requirements/base.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -68,3 +68,9 @@ bench-settlement: $(VENV)/.dev
 BASE ?= HEAD
 bench-ab: $(VENV)/.dev
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/ab_http.py --base $(BASE)
+
+# The 2,000-line payout batch statement (seconds, peak memory; SQLite file unless
+# STATEMENTS_BENCH_DATABASE_URL is set). BENCH_ARGS=--straightforward adds the baseline.
+BENCH_ARGS ?=
+bench-statements: $(VENV)/.dev
+	$(PY) bench/statements_bench.py $(BENCH_ARGS)

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("accounts.urls")),
     path("", include("ledger.urls")),
     path("", include("audit.urls")),
+    path("", include("reports.urls")),
 ]
 
 urlpatterns = [

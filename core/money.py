@@ -43,6 +43,14 @@ def format_fen(fen: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
+def format_fen_display(fen: int) -> str:
+    """1234567 -> '¥12,345.67' (statements and pages: thousands separators, yuan sign)."""
+    text = format_fen(fen)
+    sign = "-" if text.startswith("-") else ""
+    whole, part = text.lstrip("-").split(".")
+    return f"{sign}¥{int(whole):,}.{part}"
+
+
 def parse_ratio(text: str) -> Decimal:
     """A subsidy ratio such as '0.40': a decimal string in [0, 1] with at most 4 decimals."""
     if not isinstance(text, str) or not re.fullmatch(r"(0(\.[0-9]{1,4})?|1(\.0{1,4})?)", text):

@@ -14,10 +14,12 @@ ROLE_LINKS: dict[str, list[tuple[str, str]]] = {
         ("enterprise-apply", _("申领创新券")),
         ("enterprise-applications", _("我的申领")),
         ("enterprise-claims", _("待确认的核销申请")),
+        ("my-statement", _("我的对账单")),
     ],
     Role.PROVIDER: [
         ("provider-claims", _("我的核销申请")),
         ("provider-claim-new", _("提交核销申请")),
+        ("my-statement", _("我的对账单")),
     ],
     Role.REVIEWER: [
         ("reviewer-organizations", _("机构审核")),
@@ -31,6 +33,7 @@ ROLE_LINKS: dict[str, list[tuple[str, str]]] = {
         ("settlement-statements", _("银行对账单")),
         ("settlement-exceptions", _("对账差异")),
         ("trial-balance", _("总账试算平衡")),
+        ("statements", _("对账单与报表")),
     ],
     Role.AUDITOR: [
         ("audit", _("审计链与审计记录")),
@@ -39,6 +42,8 @@ ROLE_LINKS: dict[str, list[tuple[str, str]]] = {
         ("settlement-batches", _("拨付批次")),
         ("settlement-statements", _("银行对账单")),
         ("settlement-exceptions", _("对账差异")),
+        ("statements", _("对账单与报表")),
+        ("statement-verify-page", _("核验对账单")),
     ],
     Role.ADMIN: [
         ("admin:index", _("系统管理")),

@@ -2,7 +2,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.forms import SignInForm
-from web.views import auditor, enterprise, home, programmes, provider, reviewer, settlement
+from web.views import (
+    auditor,
+    enterprise,
+    home,
+    programmes,
+    provider,
+    reviewer,
+    settlement,
+    statements,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -68,4 +77,8 @@ urlpatterns = [
     # auditor (and finance for the trial balance)
     path("audit/", auditor.audit, name="audit"),
     path("ledger/trial-balance/", auditor.trial_balance, name="trial-balance"),
+    # statements (reports/): downloads per role, the auditor's code verification
+    path("statements/", statements.statements, name="statements"),
+    path("statements/mine/", statements.my_statement, name="my-statement"),
+    path("statements/verify/", statements.verify, name="statement-verify-page"),
 ]

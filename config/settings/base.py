@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "ledger",
     "vouchers",
     "settlement",
+    "reports",
     "web",
 ]
 
@@ -249,3 +250,17 @@ LOGGING = {
 # Key of the HMAC that turns resident ID numbers into stored references (ADR 0005).
 # Changing it breaks related-party matching against existing records.
 IDENTITY_HASH_SALT = env.str("IDENTITY_HASH_SALT", "dev-only-identity-salt")
+
+# Statements (reports/, ADR 0020): rows above which a statement renders on a worker (202 +
+# job URL); rows per chunk laid out in parallel; worker processes (default: the CPUs).
+STATEMENT_ASYNC_ROWS = env.int("STATEMENT_ASYNC_ROWS", 300)
+STATEMENT_CHUNK_ROWS = env.int("STATEMENT_CHUNK_ROWS", 250)
+STATEMENT_RENDER_WORKERS = env.int("STATEMENT_RENDER_WORKERS", 0)
+# fontTools reports every table it subsets at INFO (one statement: ~40 lines)
+LOGGING["loggers"]["fontTools"] = {"level": "WARNING"}
+# WeasyPrint logs each rendering step (and its stylesheets at import) at INFO
+LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "StatementKindEnum": "reports.models.IssuedStatement.Kind",
+    "StatementStatusEnum": "reports.models.IssuedStatement.Status",
+})
