@@ -116,8 +116,8 @@ def audit_record_many(*, actor, changes: Sequence[Change]) -> int:
         fields = {
             "seq": seq, "occurred_at": occurred_at, "actor_id": actor_id, "actor": label,
             "action": change.action, "object_type": change.object_type,
-            "object_id": str(change.object_id), "before": canonical(change.before),
-            "after": canonical(change.after), "prev_hash": prev_hash,
+            "object_id": str(change.object_id), "before": _stored(change.before),
+            "after": _stored(change.after), "prev_hash": prev_hash,
         }
         digest = event_hash(**fields)
         events.append(AuditEvent(lane=lane, hash=digest, **fields))
@@ -127,6 +127,18 @@ def audit_record_many(*, actor, changes: Sequence[Change]) -> int:
     AuditChainHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev_hash,
                                                      prev_hash=before_last)
     return len(events)
+
+
+_JSON_SCALARS = (str, int, bool, type(None))
+
+
+def _stored(value):
+    """`canonical(value)`, skipping its JSON round trip for flat dicts of JSON scalars
+    (nearly every settlement change): a tenth of a second per 10,000 events."""
+    if isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, _JSON_SCALARS) for k, v in value.items()):
+        return value
+    return canonical(value)
 
 
 def _ensure_heads() -> None:
