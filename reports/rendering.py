@@ -3,12 +3,12 @@
 A statement is rendered in *chunks* of rows: each chunk is a whole HTML document (the
 first carries the heading and summary, the last the totals and signature blocks) and
 starts on a new page. One chunk for a small statement; for a large one the chunks are
-laid out in parallel, in forked worker processes (WeasyPrint's layout is pure Python and
-single-threaded: ~4 ms a table row here). The chunks' PDFs are then concatenated with
-pypdf and every page gets, as form XObjects drawn over its own content, what must be on
-every page: the *stamp* (running header, QR code, 验证码 and the code, generation time
-and data cut-off; one page, laid out once) and its *page number* ("第 x 页 共 y 页", one
-tiny page per page, laid out once the count is known).
+laid out in parallel, in worker processes (reports.render_pool; WeasyPrint's layout is
+pure Python and single-threaded: ~3 ms a table row here). The chunks' PDFs are then
+concatenated with pypdf and every page gets, as form XObjects drawn over its own
+content, what must be on every page: the *stamp* (running header, QR code, 验证码 and
+the code, generation time and data cut-off; one page, laid out once) and its *page
+number* ("第 x 页 共 y 页", one tiny page per page, laid out once the count is known).
 
 Workers receive HTML strings and return PDF bytes; they never touch the database.
 """
@@ -17,12 +17,10 @@ import base64
 import contextlib
 import io
 import logging
-import multiprocessing
 import os
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +35,10 @@ from pypdf.generic import (
     FloatObject,
     NameObject,
 )
-from weasyprint import HTML
 
 from reports import fonts
+from reports.render_pool import RenderPool
+from reports.render_worker import render_html
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +84,6 @@ def qr_png_data_url(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def _render_html(html: str) -> bytes:
-    """One chunk (in a worker process, or in this one for a single chunk)."""
-    # full_fonts: the font is already this statement's own subset; WeasyPrint's subsetting
-    # it again per chunk cost ~0.3 s each and saved nothing
-    return HTML(string=html, base_url="/").write_pdf(full_fonts=True)
-
-
 def _split(rows: list, size: int) -> list[tuple[int, list]]:
     if not rows:
         return [(0, [])]
@@ -112,6 +104,13 @@ def render_statement(
     """Render `template` over `rows` (in chunks) and stamp every page; returns the PDF."""
     clock = _Clock()
     chunks = _split(rows, rows_per_chunk or chunk_rows())
+    workers = min(workers or render_workers(), len(chunks))
+    # started first: the workers import WeasyPrint while this process writes the HTML
+    with _pool(workers) as pool:
+        return _render(template, context, chunks, stamp, landscape, pool, progress, clock)
+
+
+def _render(template, context, chunks, stamp, landscape, pool, progress, clock) -> Rendered:
     page_css = "A4 landscape" if landscape else "A4"
     htmls = [
         render_to_string(template, {
@@ -135,21 +134,17 @@ def render_statement(
         clock.lap("font subset")
         htmls = [html.replace(FONT_URL_TOKEN, font.as_uri()) for html in htmls]
         static = _stamp_html(stamp, qr=qr, page_size=page_css, font_css=font_css)
-        workers = workers or render_workers()
-        with _pool(workers, len(htmls)) as pool:
-            parts = _render_all(pool, [static, *htmls], progress)
-            static_pdf, parts = parts[0], parts[1:]
-            clock.lap("chunks")
-            readers = [PdfReader(io.BytesIO(part)) for part in parts]
-            pages = sum(len(r.pages) for r in readers)
-            # the labels in as many documents as there are workers, laid out at once
-            labels = [stamp.page_format.format(page=n, pages=pages)
-                      for n in range(1, pages + 1)]
-            size = -(-pages // (workers if pool else 1))
-            numbers_pdfs = _render_all(pool, [
-                _page_numbers_html(labels[i:i + size], page_size=page_css,
-                                   font_css=font_css)
-                for i in range(0, pages, size)], None)
+        parts = _render_all(pool, [static, *htmls], progress)
+        static_pdf, parts = parts[0], parts[1:]
+        clock.lap("chunks")
+        readers = [PdfReader(io.BytesIO(part)) for part in parts]
+        pages = sum(len(r.pages) for r in readers)
+        # the labels in as many documents as there are workers, laid out at once
+        labels = [stamp.page_format.format(page=n, pages=pages) for n in range(1, pages + 1)]
+        size = -(-pages // (pool.size if pool else 1))
+        numbers_pdfs = _render_all(pool, [
+            _page_numbers_html(labels[i:i + size], page_size=page_css, font_css=font_css)
+            for i in range(0, pages, size)], None)
     clock.lap("page numbers")
     writer = PdfWriter()
     for reader in readers:
@@ -225,19 +220,14 @@ class _Clock:
 
 
 @contextlib.contextmanager
-def _pool(workers: int, chunks: int):
-    """Worker processes for a statement of `chunks` chunks (None: render here).
-
-    fork: the workers start at once and inherit the imported WeasyPrint; they only get
-    strings and return bytes, and leave through os._exit (no connection closed).
-    """
-    if chunks <= 1 or workers <= 1:
+def _pool(workers: int):
+    """`workers` render workers for one statement (None: render in this process)."""
+    if workers <= 1:
         yield None
         return
     try:
-        context = multiprocessing.get_context("fork")
-        pool = ProcessPoolExecutor(max_workers=min(workers, chunks), mp_context=context)
-    except (ValueError, OSError, AssertionError):  # no fork here, or no processes allowed
+        pool = RenderPool(workers)
+    except OSError:  # no processes allowed here: slower, same document
         logger.warning("statement workers unavailable; rendering in this process",
                        exc_info=True)
         yield None
@@ -246,21 +236,15 @@ def _pool(workers: int, chunks: int):
         yield pool
 
 
-def _render_all(pool, htmls: list[str], progress) -> list[bytes]:
-    total = len(htmls)
-    parts: list[bytes | None] = [None] * total
-    if pool is None:
-        for index, html in enumerate(htmls):
-            parts[index] = _render_html(html)
-            if progress:
-                progress(index + 1, total)
-        return parts  # type: ignore[return-value]
-    futures = {pool.submit(_render_html, html): i for i, html in enumerate(htmls)}
-    for done, future in enumerate(as_completed(futures), 1):
-        parts[futures[future]] = future.result()
+def _render_all(pool: RenderPool | None, htmls: list[str], progress) -> list[bytes]:
+    if pool is not None:
+        return pool.render(htmls, progress)
+    parts = []
+    for html in htmls:
+        parts.append(render_html(html))
         if progress:
-            progress(done, total)
-    return parts  # type: ignore[return-value]
+            progress(len(parts), len(htmls))
+    return parts
 
 
 def _stamp_html(stamp: Stamp, *, qr: str, page_size: str, font_css: str) -> str:

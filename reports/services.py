@@ -60,7 +60,7 @@ def statement_issue(*, kind: str, parameters: dict, data: dict, lang: str, actor
     )
     if statement.rows > async_threshold():
         return Issued(statement, rendered_now=False)
-    # in the request's own process: no worker processes forked from a web server
+    # in the request's own process: no worker processes started from a web server
     statement_render(statement=statement, workers=1)
     return Issued(statement, rendered_now=True)
 
