@@ -119,14 +119,50 @@ def audit_record_many(*, actor, changes: Sequence[Change]) -> int:
             "object_id": str(change.object_id), "before": _stored(change.before),
             "after": _stored(change.after), "prev_hash": prev_hash,
         }
-        digest = event_hash(**fields)
-        events.append(AuditEvent(lane=lane, hash=digest, **fields))
-        before_last, prev_hash = prev_hash, digest
-    # one INSERT per chunk; ids are drawn in row order, so they rise with seq in the lane
-    AuditEvent.objects.bulk_create(events, batch_size=5000)
+        fields["hash"] = event_hash(**fields)
+        events.append(fields)
+        before_last, prev_hash = prev_hash, fields["hash"]
+    # ids are drawn in row order, so they rise with seq in the lane
+    if connection.vendor == "postgresql":
+        _pg_insert_many(lane, events)
+    else:
+        AuditEvent.objects.bulk_create([AuditEvent(lane=lane, **fields) for fields in events],
+                                       batch_size=5000)
     AuditChainHead.objects.filter(pk=head.pk).update(seq=seq, hash=prev_hash,
                                                      prev_hash=before_last)
     return len(events)
+
+
+# audit_record_many's events as one JSON document that PostgreSQL expands into rows, in
+# order. bulk_create sent them as a dozen arrays: Django preparing every value and psycopg
+# quoting every array element (a regular expression each) took ~1.5 s of 20,000 events.
+_PG_INSERT_MANY = """
+INSERT INTO audit_auditevent (lane, seq, occurred_at, actor_id, actor, action,
+    object_type, object_id, before, after, prev_hash, hash)
+SELECT %s, e.seq, e.occurred_at, e.actor_id, e.actor, e.action, e.object_type,
+    e.object_id, e.before, e.after, e.prev_hash, e.hash
+FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS (seq bigint, occurred_at timestamptz,
+    actor_id bigint, actor varchar, action varchar, object_type varchar,
+    object_id varchar, before jsonb, after jsonb, prev_hash varchar, hash varchar))
+    WITH ORDINALITY AS e(seq, occurred_at, actor_id, actor, action, object_type,
+    object_id, before, after, prev_hash, hash, n)
+ORDER BY e.n
+"""
+
+
+def _pg_insert_many(lane: int, events: list[dict]) -> None:
+    # JSON null in a jsonb column comes out as SQL NULL, as JSONField stores None
+    document = json.dumps(events, ensure_ascii=False, default=_iso)
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_INSERT_MANY, [lane, document])
+        if cursor.rowcount != len(events):
+            raise AssertionError(f"{cursor.rowcount} audit events of {len(events)} written")
+
+
+def _iso(value) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
+    raise TypeError(f"{type(value).__name__} in an audit event's fields")
 
 
 _JSON_SCALARS = (str, int, bool, type(None))

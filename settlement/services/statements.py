@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from audit.services import Change, audit_record_many
+from core import collector
 from core.money import format_fen
 from settlement.files import StatementRow, parse_statement
 from settlement.models import (
@@ -51,13 +52,19 @@ class ImportResult:
 
 def bank_statement_import(*, content: bytes, filename: str = "", actor) -> ImportResult:
     """Import and reconcile one statement file (bytes as uploaded)."""
+    # its ~100,000 objects live until the end: collections in between would free nothing
+    with collector.paused():
+        return _parse_and_import(content, filename=filename[:255], actor=actor)
+
+
+def _parse_and_import(content: bytes, *, filename: str, actor) -> ImportResult:
     parsed = parse_statement(content)  # refuses the whole file before anything is written
     existing = BankStatement.objects.filter(digest=parsed.digest).first()
     if existing is not None:
         return ImportResult(existing, duplicate=True)
     for attempt in range(2):
         try:
-            return _import(parsed, filename=filename[:255], actor=actor)
+            return _import(parsed, filename=filename, actor=actor)
         except IntegrityError:
             # a concurrent import committed this file, or lines of it, first: read again
             existing = BankStatement.objects.filter(digest=parsed.digest).first()

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from audit.models import AuditEvent
 from audit.services import Change, audit_record, audit_record_many, audit_verify
+from tests.factories import staff_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,3 +47,20 @@ def test_an_edited_bulk_event_is_found(settings):
         set_maintenance(False)
     report = audit_verify()
     assert not report.ok and report.first_bad == victim.pk
+
+
+def test_a_bulk_event_stores_what_a_single_one_stores():
+    """Same columns, same values (SQL NULL for no before, Chinese as is, the actor's id)."""
+    user = staff_user("finance")
+    change = {"action": "line.settle", "object_type": "payment_line", "object_id": "PL-1",
+              "before": None, "after": {"status": "settled", "by": "银行回单第 3 行"}}
+    with transaction.atomic():
+        audit_record(actor=user, **change)
+        audit_record_many(actor=user, changes=[Change(**change)])
+    single, bulk = AuditEvent.objects.order_by("id")
+    columns = ["actor_id", "actor", "action", "object_type", "object_id", "before", "after"]
+    assert [getattr(bulk, c) for c in columns] == [getattr(single, c) for c in columns]
+    assert bulk.actor_id == user.pk and bulk.after["by"] == "银行回单第 3 行"
+    assert AuditEvent.objects.filter(before__isnull=True).count() == 2  # SQL NULL, both
+    assert bulk.occurred_at.tzinfo is not None
+    assert audit_verify().ok
