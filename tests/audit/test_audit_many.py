@@ -1,8 +1,10 @@
 """audit_record_many: many events in one INSERT, chained exactly as audit_record chains
 them, in the same lane, mixed freely with single appends."""
 
+import functools
+
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from audit.models import AuditEvent
 from audit.services import Change, audit_record, audit_record_many, audit_verify
@@ -63,4 +65,18 @@ def test_a_bulk_event_stores_what_a_single_one_stores():
     assert bulk.actor_id == user.pk and bulk.after["by"] == "银行回单第 3 行"
     assert AuditEvent.objects.filter(before__isnull=True).count() == 2  # SQL NULL, both
     assert bulk.occurred_at.tzinfo is not None
+    assert audit_verify().ok
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's insert path")
+def test_events_sent_in_several_documents_keep_their_order(monkeypatch):
+    from audit import services
+
+    monkeypatch.setattr(services, "_pg_insert_many",
+                        functools.partial(services._pg_insert_many, chunk=2))
+    with transaction.atomic():
+        audit_record_many(actor="clerk", changes=[Change("a.b", "a", str(n)) for n in range(5)])
+    events = list(AuditEvent.objects.order_by("id"))
+    assert [e.object_id for e in events] == ["0", "1", "2", "3", "4"]
+    assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 5))
     assert audit_verify().ok
