@@ -2,25 +2,17 @@
 exception for each sent payment line whose bank line is overdue (also daily via Celery
 beat). Running it again opens nothing new."""
 
-from datetime import date
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
-
+from core.commands import as_of_date
 from settlement.services import missing_bank_lines_check
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(f"--as-of wants YYYY-MM-DD, not {text!r}") from exc
 
 
 class Command(BaseCommand):
     help = "Report sent payment lines with no bank line after their due date."
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", type=_date, default=None,
+        parser.add_argument("--as-of", type=as_of_date, default=None,
                             help="the day to check (default: today, Asia/Shanghai)")
 
     def handle(self, *args, as_of=None, **options):

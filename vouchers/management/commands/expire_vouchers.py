@@ -5,28 +5,20 @@ Asia/Shanghai) and returns its unspent, unheld remainder to the programme pool. 
 again moves nothing.
 """
 
-from datetime import date
-
 from django.core.management.base import BaseCommand, CommandError
 
+from core.commands import as_of_date
 from core.errors import DomainError
 from core.money import format_fen
 from vouchers.selectors import programme_get
 from vouchers.services import vouchers_expire
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(f"--as-of wants YYYY-MM-DD, not {text!r}") from exc
-
-
 class Command(BaseCommand):
     help = "Expire vouchers past their validity and return their remainder to the budget."
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", type=_date, default=None,
+        parser.add_argument("--as-of", type=as_of_date, default=None,
                             help="the expiry date (default: today, Asia/Shanghai)")
         parser.add_argument("--programme", default=None, help="only this programme's vouchers")
 
