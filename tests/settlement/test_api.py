@@ -156,3 +156,38 @@ def test_who_may_do_what(programme, approved, clients, provider, db):
     member = client_for(member_user(provider.organization))
     problem(member.get(API + f"payout-batches/{batch['id']}/payment-file/"), 403,
             "permission_denied")
+
+
+def test_a_retried_upload_with_a_new_boundary_is_a_replay(programme, approved, clients):
+    """A client retrying an upload sends the same file in a body with another random
+    multipart boundary: still the same request for its Idempotency-Key."""
+    from django.test.client import encode_multipart
+
+    finance, _, _ = clients
+    content = statement_csv([("NOPE", "1.00", "ok")])
+
+    def send(boundary, file_content=content):
+        body = encode_multipart(boundary, {"file": SimpleUploadedFile(
+            "statement.csv", file_content, content_type="text/csv")})
+        return finance.generic("POST", API + "bank-statements/", body,
+                               content_type=f"multipart/form-data; boundary={boundary}",
+                               HTTP_IDEMPOTENCY_KEY="upload-2")
+
+    first, replay = send("BoundaryOne"), send("Boundary-Two-" + "x" * 20)
+    assert first.status_code == replay.status_code == 201
+    assert first.json() == replay.json()
+    other = send("BoundaryThree", statement_csv([("NOPE", "2.00", "ok")]))
+    problem(other, 422, "idempotency_key_reused")
+
+
+def test_an_upload_larger_than_the_form_limit_is_accepted_with_a_key(
+        programme, approved, clients, settings):
+    """The key's digest does not read the body into memory (Django refuses that past
+    DATA_UPLOAD_MAX_MEMORY_SIZE with an HTML 400); the file itself is allowed 20 MB."""
+    finance, _, _ = clients
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    content = statement_csv([(f"NOPE{n}", "1.00", "ok") for n in range(100)])
+    assert len(content) > 1024
+    response = upload(finance, content, HTTP_IDEMPOTENCY_KEY="upload-big")
+    assert response.status_code == 201, response.content[:200]
+    assert response.json()["exceptions"] == 100
