@@ -28,7 +28,6 @@ from settlement.serializers import (
     ResolveInput,
     StatementUploadInput,
 )
-from settlement.transitions import PAYMENT_FILE_STATES
 from vouchers import selectors as voucher_selectors
 from vouchers.serializers import ClaimOutput
 
@@ -124,11 +123,7 @@ class PaymentFileApi(APIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY)})
     def get(self, request, id):
         batch = selectors.batch_get(id)
-        if batch.status not in PAYMENT_FILE_STATES:
-            raise DomainError("invalid_transition",
-                              f"The batch is {batch.status}: its payment file exists once it "
-                              "is approved.", state=batch.status)
-        response = HttpResponse(files.payment_file(batch.lines.order_by("pk")),
+        response = HttpResponse(services.batch_payment_file(batch=batch, actor=request.user),
                                 content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="payment-{batch.programme.code}-{batch.public_id}.csv"')

@@ -60,6 +60,10 @@ class PayoutBatch(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    #: the first time finance took the payment file: the bank may pay it from then on,
+    #: so the batch can no longer be cancelled (its claims would be batched again)
+    file_exported_at = models.DateTimeField(null=True, blank=True)
+    file_exported_by = _optional_user()
 
     class Meta:
         ordering = ["-id"]

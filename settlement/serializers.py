@@ -75,7 +75,7 @@ class PayoutBatchOutput(serializers.ModelSerializer):
         model = PayoutBatch
         fields = ["id", "programme", "status", "total", "built_by", "approved_by", "sent_by",
                   "created_at", "approved_at", "sent_at", "due_on", "closed_at", "reason",
-                  "lines"]
+                  "file_exported_at", "lines"]
 
     def get_built_by(self, batch) -> str | None:
         return _username(batch.built_by)

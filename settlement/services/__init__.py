@@ -5,6 +5,7 @@ from settlement.services.batches import (
     batch_approve,
     batch_build,
     batch_cancel,
+    batch_payment_file,
     batch_send,
     payable_claims,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "batch_approve",
     "batch_build",
     "batch_cancel",
+    "batch_payment_file",
     "batch_send",
     "claim_clawback",
     "exception_resolve",

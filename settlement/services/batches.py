@@ -1,25 +1,28 @@
-"""Payout batches: build (one finance user), approve (another), send, cancel.
+"""Payout batches: build (one finance user), approve (another), export the payment file,
+send, cancel.
 
 Sending places one ledger hold per payment line, Dr payable, Cr in_payment: the money is
 on its way and no longer payable, until the bank's statement posts the hold (paid) or a
 returned line voids it (payable again). Claims go `in_payment` with it.
 """
 
+import hashlib
 from collections import defaultdict
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
-from accounts.models import Organization
+from accounts.models import Organization, Role
 from audit.services import Change, audit_record, audit_record_many
 from core.errors import DomainError
 from core.money import format_fen
 from ledger import services as ledger_services
-from settlement import references
+from settlement import files, references
 from settlement.models import PaymentItem, PaymentLine, PayoutBatch
 from settlement.services.common import due_days, move_claims
-from settlement.transitions import BATCH, LINE
+from settlement.transitions import BATCH, LINE, PAYMENT_FILE_STATES
 from vouchers import chart
 from vouchers.models import Claim, Programme
 from vouchers.rules import today
@@ -181,17 +184,55 @@ def batch_send(*, batch: PayoutBatch, actor) -> PayoutBatch:
 
 @transaction.atomic
 def batch_cancel(*, batch: PayoutBatch, actor, reason: str) -> PayoutBatch:
-    """Discard a draft or approved batch (nothing was sent): its claims are payable again."""
+    """Discard a draft or approved batch whose payment file finance has not taken (the
+    bank cannot have it): its claims are payable again."""
     batch = _lock(batch)
     before = batch.status
     BATCH.check("cancel", before)
+    if batch.file_exported_at is not None:
+        raise DomainError(
+            "invalid_transition",
+            f"The payment file of this batch was exported on "
+            f"{timezone.localtime(batch.file_exported_at):%Y-%m-%d %H:%M}: the bank may pay "
+            "it, so the batch cannot be cancelled. Send it; what the bank does not pay comes "
+            "back as returned lines or as exceptions to fail by hand.", state=before)
     batch.reason = clean_reason(reason, required=True)
+    lines = list(batch.lines.order_by("pk").values_list("reference", "status"))
+    for _, status in lines:
+        LINE.check("cancel", status)
     PaymentItem.objects.filter(line__batch=batch).update(outcome=PaymentItem.Outcome.CANCELLED)
     batch.lines.update(status=PaymentLine.Status.CANCELLED)
     batch.status = BATCH.target("cancel", before)
     batch.cancelled_by, batch.closed_at = user_or_none(actor), now()
     batch.save(update_fields=["status", "reason", "cancelled_by", "closed_at"])
-    audit_record(actor=actor, action=f"{BATCH.entity}.cancel", object_type=BATCH.entity,
-                 object_id=batch.public_id, before={"status": before},
-                 after={"status": batch.status, "reason": batch.reason})
+    audit_record_many(actor=actor, changes=[
+        *(Change(action=f"{LINE.entity}.cancel", object_type=LINE.entity, object_id=reference,
+                 before={"status": status}, after={"status": PaymentLine.Status.CANCELLED})
+          for reference, status in lines),
+        Change(action=f"{BATCH.entity}.cancel", object_type=BATCH.entity,
+               object_id=batch.public_id, before={"status": before},
+               after={"status": batch.status, "reason": batch.reason}),
+    ])
     return batch
+
+
+@transaction.atomic
+def batch_payment_file(*, batch: PayoutBatch, actor) -> bytes:
+    """The payment file (settlement.files) of an approved or later batch. Every download
+    is audited; the first one by finance is recorded on the batch, which from then on
+    cannot be cancelled (the bank may pay the file)."""
+    batch = _lock(batch)
+    if batch.status not in PAYMENT_FILE_STATES:
+        raise DomainError("invalid_transition",
+                          f"The batch is {batch.status}: its payment file exists once it is "
+                          "approved.", state=batch.status)
+    content = files.payment_file(batch.lines.order_by("pk"))
+    first = batch.file_exported_at is None and getattr(actor, "role", None) == Role.FINANCE
+    if first:
+        batch.file_exported_at, batch.file_exported_by = now(), actor
+        batch.save(update_fields=["file_exported_at", "file_exported_by"])
+    audit_record(actor=actor, action=f"{BATCH.entity}.payment_file", object_type=BATCH.entity,
+                 object_id=batch.public_id, before=None,
+                 after={"status": batch.status, "first": first,
+                        "digest": hashlib.sha256(content).hexdigest()})
+    return content

@@ -173,6 +173,41 @@ def test_cancelled_batch_frees_its_claims(programme, approved, finance, finance2
     assert refused.value.code == "invalid_transition"
 
 
+def test_a_cancelled_batch_leaves_an_event_per_line(programme, approved, finance):
+    from audit.models import AuditEvent
+
+    batch = services.batch_build(programme=programme, actor=finance)
+    references = sorted(batch.lines.values_list("reference", flat=True))
+    services.batch_cancel(batch=batch, actor=finance, reason="金额需复核")
+    cancelled = AuditEvent.objects.filter(action="payment_line.cancel")
+    assert sorted(cancelled.values_list("object_id", flat=True)) == references
+    assert all(e.after == {"status": "cancelled"} for e in cancelled)
+    assert audit_verify().ok
+
+
+def test_once_finance_took_the_payment_file_the_batch_cannot_be_cancelled(
+        programme, approved, finance, finance2):
+    """The bank may pay a file it was given: cancelling would let the same claims be
+    batched and paid again."""
+    from tests.factories import staff_user
+
+    batch = services.batch_approve(
+        batch=services.batch_build(programme=programme, actor=finance), actor=finance2)
+    services.batch_payment_file(batch=batch, actor=staff_user("auditor"))  # a read
+    batch.refresh_from_db()
+    assert batch.file_exported_at is None
+    content = services.batch_payment_file(batch=batch, actor=finance2)
+    assert content.startswith("\ufeffreference,".encode())
+    batch.refresh_from_db()
+    assert batch.file_exported_by == finance2 and batch.file_exported_at is not None
+    with pytest.raises(DomainError) as refused:
+        services.batch_cancel(batch=batch, actor=finance, reason="金额需复核")
+    assert refused.value.code == "invalid_transition" and "exported" in refused.value.detail
+    with pytest.raises(DomainError):  # every claim is still in this batch
+        services.batch_build(programme=programme, actor=finance)
+    assert services.batch_send(batch=batch, actor=finance).status == "sent"
+
+
 def test_blacklisted_provider_stops_the_batch(programme, approved, finance, finance2, reviewer,
                                               provider2):
     from vouchers.services import organization_blacklist

@@ -180,6 +180,23 @@ def test_cancel_a_draft_with_a_reason(programme, approved, finance):
     assert PayoutBatch.objects.get().status == "cancelled"
 
 
+def test_after_the_file_is_downloaded_the_page_offers_no_cancel(programme, approved, finance,
+                                                               finance2):
+    batch = services.batch_approve(
+        batch=services.batch_build(programme=programme, actor=finance), actor=finance2)
+    client = signed_in(finance)
+    page = reverse("settlement-batch", args=[batch.public_id])
+    cancel = reverse("settlement-batch-action", args=[batch.public_id, "cancel"])
+    assert cancel in client.get(page).content.decode()
+    assert client.get(reverse("settlement-batch-file", args=[batch.public_id])).status_code == 200
+    html = client.get(page).content.decode()
+    assert cancel not in html and "导出（此后批次不可作废）" in html
+    english = client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "(the batch can no longer be cancelled)" in english
+    client.post(cancel, {"reason": "收款账户待核实"})  # a stale form: refused
+    assert PayoutBatch.objects.get().status == "approved"
+
+
 def test_batches_filter_by_status_and_programme(programme, approved, finance, finance2):
     batch = services.batch_build(programme=programme, actor=finance)
     client = signed_in(finance)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from core.errors import DomainError
-from settlement import files, selectors, services
+from settlement import selectors, services
 from settlement.filters import BatchFilter, ExceptionFilter
 from settlement.models import PayoutBatch, ReconciliationException
 from settlement.transitions import BATCH, PAYMENT_FILE_STATES
@@ -86,7 +86,8 @@ def batch_build(request):
 @role_required(*READERS)
 def batch_detail(request, id):
     batch = _found(lambda: selectors.batch_get(id))
-    actions = [a for a in BATCH.actions_from(batch.status) if a in BATCH_ACTIONS]
+    actions = [a for a in BATCH.actions_from(batch.status) if a in BATCH_ACTIONS
+               and not (a == "cancel" and batch.file_exported_at)]
     return render(request, "web/settlement/batch.html", {
         "batch": batch,
         "lines": batch.lines.all(),  # prefetched with their items
@@ -124,7 +125,7 @@ def batch_payment_file(request, id):
     if batch.status not in PAYMENT_FILE_STATES:
         messages.error(request, _("批次复核通过后才有付款文件。"))
         return redirect("settlement-batch", id=batch.public_id)
-    response = HttpResponse(files.payment_file(batch.lines.order_by("pk")),
+    response = HttpResponse(services.batch_payment_file(batch=batch, actor=request.user),
                             content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="payment-{batch.programme.code}-{batch.public_id}.csv"')
