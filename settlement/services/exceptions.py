@@ -33,11 +33,13 @@ _RESOLUTION = {
 
 def flag_missing_bank_lines(*, changes: list[Change], as_of: date | None = None) -> int:
     """Open one `missing_bank_line` exception for each sent line whose batch was due
-    before `as_of` (default today) and that has none yet."""
+    before `as_of` (default today) and that has none yet, nor a bank line that became an
+    exception (an amount that differs: the bank did answer, finance decides)."""
     as_of = as_of or today()
     overdue = list(
         PaymentLine.objects.filter(status=PaymentLine.Status.SENT, batch__due_on__lt=as_of)
         .exclude(exceptions__kind=K.MISSING_BANK_LINE)
+        .exclude(exceptions__bank_line__isnull=False)
         .select_related("batch")
     )
     exceptions = [

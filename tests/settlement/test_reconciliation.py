@@ -152,6 +152,17 @@ def test_a_late_bank_line_closes_the_missing_line_exception(sent, finance, set_t
     assert "bank line 2" in missing.reason
 
 
+def test_a_line_the_bank_answered_with_another_amount_is_not_also_missing(sent, finance,
+                                                                          set_today):
+    _, small = lines_of(sent)
+    import_rows([(small.reference, "1999.00", "ok")], finance)
+    set_today(sent.due_on + timedelta(days=2))
+    assert services.missing_bank_lines_check() == 1  # the other line, unanswered
+    kinds = sorted(ReconciliationException.objects.filter(payment_line=small)
+                   .values_list("kind", flat=True))
+    assert kinds == ["amount_mismatch"]
+
+
 def test_a_line_of_a_batch_not_yet_sent_is_not_paid(programme, approved, finance, finance2):
     batch = services.batch_build(programme=programme, actor=finance)
     line = batch.lines.first()

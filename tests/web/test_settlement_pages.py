@@ -285,3 +285,6 @@ def test_reviewer_orders_a_clawback_from_the_claims_page(programme, approved, fi
         response.content.decode())
     provider.organization.refresh_from_db()
     assert provider.organization.status == Organization.Status.BLACKLISTED
+    # the provider reads which reference its repayment must quote
+    own = signed_in(provider).get(reverse("provider-claims")).content.decode()
+    assert f"退款时请注明追回参考号 {claim.clawback_reference}" in own
