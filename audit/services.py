@@ -28,7 +28,6 @@ import contextlib
 import functools
 import json
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -37,6 +36,7 @@ from django.db import connection, transaction
 from audit.chain import AUDIT_LANES, GENESIS_HASH, canonical, event_hash, hash_prefix
 from audit.models import AuditChainHead, AuditEvent
 from core import rows
+from core.snapshot import one_snapshot
 
 
 def _actor_fields(actor) -> tuple[int | None, str]:
@@ -372,7 +372,9 @@ def audit_verify(*, chunk_size: int = 2000) -> ChainReport:
     """
     findings: list[tuple[int | None, int, str]] = []  # (event id, lane, reason)
     checked = 0
-    with _one_snapshot():
+    # the heads and the events in one snapshot: an append committed between reading
+    # them would look like a lane whose head and events disagree
+    with one_snapshot():
         heads = {head.lane: head for head in AuditChainHead.objects.all()}
         walk: _LaneWalk | None = None
         walked: set[int] = set()
@@ -409,20 +411,3 @@ def audit_verify(*, chunk_size: int = 2000) -> ChainReport:
     return ChainReport(ok=False, checked=checked, first_bad=event_id, reason=reason, lane=lane)
 
 
-@contextmanager
-def _one_snapshot():
-    """On PostgreSQL, read the heads and the events in one snapshot.
-
-    Otherwise an append committed between reading the events and reading the heads (or
-    the other way round) would look like a lane whose head and events disagree. Outside a
-    transaction this opens a REPEATABLE READ, read-only one; a caller already in a
-    transaction gets its snapshot semantics (call it outside one, as the API, the page and
-    the command do). SQLite: as is (the dev database; its transactions take the write
-    lock, which a long walk should not hold).
-    """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield

@@ -10,7 +10,7 @@ import json
 import uuid
 from datetime import date
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -113,9 +113,20 @@ class _StatementApi(APIView):
         if issued.rendered_now:
             return _pdf_response(statement)
         statement_render_task.delay(statement.pk)
+        if _from_a_browser(request):  # to the page that follows the job, then the PDF
+            return HttpResponseRedirect(
+                reverse("statement-job-page", kwargs={"id": statement.public_id}),
+                status=303)
         statement.refresh_from_db(fields=["status", "progress", "pages", "error"])
         body = _job_body(request, statement)
-        return Response(body, status=202, headers={"Location": body["job"]})
+        # JSON whatever the client accepted (a client asking for PDF gets the job)
+        return JsonResponse(body, status=202, headers={"Location": body["job"]},
+                            json_dumps_params={"ensure_ascii": False})
+
+
+def _from_a_browser(request) -> bool:
+    """A browser following a download link asks for HTML first; API clients do not."""
+    return "text/html" in request.META.get("HTTP_ACCEPT", "")
 
 
 class PayoutBatchStatementApi(_StatementApi):

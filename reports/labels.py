@@ -4,11 +4,13 @@ Statements are official documents whose wording is fixed here rather than in the
 translations (locale/): a PDF is issued in one language and its digest covers it.
 """
 
+from django.conf import settings
+
+from accounts.regions import KNOWN_REGIONS
+
 LANGUAGES = ("zh-hans", "en")
 
 _LABELS: dict[str, tuple[str, str]] = {
-    "authority": ("长沙市科学技术局 · 长沙市财政局",
-                  "Science & Technology Bureau · Finance Bureau"),
     "payout_batch": ("科技创新券拨付清单", "Payout batch statement (science innovation vouchers)"),
     "programme_monthly": ("科技创新券月度结算表", "Monthly settlement statement"),
     "budget_execution": ("科技创新券预算执行情况表", "Budget execution report"),
@@ -98,6 +100,16 @@ _LABELS: dict[str, tuple[str, str]] = {
     "none": ("无", "None"),
     "reconciled": ("以上合计与总账核对一致（精确到分）", "Totals agree with the ledger to the fen"),
 }
+
+
+def authority(lang: str, region_code: str = "") -> str:
+    """The issuing bureaus: those of the city of the programme's region (its first four
+    digits), else of the city that runs the system (settings.STATEMENT_CITY_REGION)."""
+    if lang == "en":
+        return "Science & Technology Bureau · Finance Bureau"
+    city = KNOWN_REGIONS.get(f"{region_code[:4]}00") if region_code else None
+    city = city or KNOWN_REGIONS.get(settings.STATEMENT_CITY_REGION, "")
+    return f"{city}科学技术局 · {city}财政局"
 
 
 def labels(lang: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ statement, digested, and is the PDF's only input).
 
 import calendar
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,10 +19,11 @@ from django.utils import timezone
 
 from accounts.models import Organization, ServiceCategory
 from accounts.regions import KNOWN_REGIONS
+from core.snapshot import one_snapshot
 from ledger import selectors as ledger_selectors
 from ledger.models import Account, Entry
 from ledger.selectors import AccountType
-from reports.labels import choice_label
+from reports.labels import authority, choice_label
 from settlement.models import PaymentItem, PaymentLine, PayoutBatch
 from vouchers import chart
 from vouchers.models import Claim, Programme, Voucher
@@ -33,6 +35,16 @@ BUCKETS = tuple(f.name for f in dataclasses.fields(Budget))
 
 class StatementDoesNotReconcile(AssertionError):
     """A statement's figures disagree with the ledger: a bug, never a 4xx."""
+
+
+def _in_one_snapshot(select):
+    """A statement's figures come from several queries; read as of one moment, they agree
+    (a claim approved between two of them would otherwise fail the reconciliation)."""
+    @functools.wraps(select)
+    def read(*args, **kwargs):
+        with one_snapshot():
+            return select(*args, **kwargs)
+    return read
 
 
 def _check(name: str, printed: int, ledger: int) -> None:
@@ -58,6 +70,7 @@ def _sum(queryset, field: str = "amount") -> int:
 # --- payout batch (拨付清单) --------------------------------------------------------------
 
 
+@_in_one_snapshot
 def payout_batch_statement(batch: PayoutBatch, *, lang: str) -> dict:
     """Lines with payee, USCC, bank account, claims, invoices and amounts.
 
@@ -102,6 +115,7 @@ def payout_batch_statement(batch: PayoutBatch, *, lang: str) -> dict:
             release=False))
         _check("lines sent (ledger holds)", sum(line.amount for line in held_lines), held)
     return {
+        "authority": authority(lang, batch.programme.region_code),
         "batch": {
             "id": str(batch.public_id), "programme": batch.programme.code,
             "programme_name": batch.programme.name, "status": batch.status,
@@ -182,6 +196,7 @@ def parse_month(text: str) -> tuple[date, date] | None:
     return first, date(year, month, calendar.monthrange(year, month)[1])
 
 
+@_in_one_snapshot
 def programme_monthly_statement(programme: Programme, *, first: date, last: date,
                                 lang: str) -> dict:
     """Opening, movements (issued, held, approved, paid, lapsed, recovered) and closing.
@@ -237,6 +252,7 @@ def programme_monthly_statement(programme: Programme, *, first: date, last: date
     rows = [{"bucket": b, "opening": getattr(opening, b), "change": getattr(change, b),
              "closing": getattr(closing, b)} for b in BUCKETS]
     return {
+        "authority": authority(lang, programme.region_code),
         "programme": {"code": programme.code, "name": programme.name},
         "period": {"from": first.isoformat(), "to": last.isoformat(),
                    "month": first.strftime("%Y-%m")},
@@ -251,6 +267,7 @@ def programme_monthly_statement(programme: Programme, *, first: date, last: date
 # --- budget execution report (预算执行情况表) -------------------------------------------
 
 
+@_in_one_snapshot
 def budget_execution_statement(programme: Programme, *, lang: str) -> dict:
     """The budget, and what was issued and spent by district and by service category.
 
@@ -301,6 +318,7 @@ def budget_execution_statement(programme: Programme, *, lang: str) -> dict:
     executed = budget.approved_unpaid + budget.in_payment + budget.paid
     rate = None if not budget.funded else round(executed * 100 / budget.funded, 2)
     return {
+        "authority": authority(lang, programme.region_code),
         "programme": {"code": programme.code, "name": programme.name},
         "budget": [{"bucket": b, "amount": getattr(budget, b)} for b in BUCKETS],
         "executed": executed, "execution_rate": rate,
@@ -339,6 +357,7 @@ def _account_rows(accounts, period: Period) -> list[dict]:
     return rows
 
 
+@_in_one_snapshot
 def organization_statement(organization: Organization, *, period: Period, lang: str) -> dict:
     """An enterprise's vouchers or a provider's payables over a period, from the ledger:
     opening, credits, debits and closing of each account (opening + credits − debits =
@@ -372,6 +391,7 @@ def organization_statement(organization: Organization, *, period: Period, lang: 
     claims_total = sum(r["amount"] for r in claim_rows)
     _check("claims approved in the period", claims_total, _sum(posts))
     return {
+        "authority": authority(lang),
         "organization": {"id": str(organization.public_id), "name": organization.name,
                          "uscc": organization.uscc, "kind": organization.kind},
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},

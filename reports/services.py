@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from reports import rendering, verification
 from reports.labels import labels
 from reports.models import IssuedStatement
@@ -53,11 +54,17 @@ def statement_issue(*, kind: str, parameters: dict, data: dict, lang: str, actor
     code = verification.statement_code(kind=kind, parameters=parameters,
                                        data_digest=data_digest,
                                        issued_at=issued_at.isoformat())
-    statement = IssuedStatement.objects.create(
-        kind=kind, parameters=parameters, lang=lang, code=code, totals=data["totals"],
-        data=data, data_digest=data_digest, rows=len(data.get("rows", [])),
-        data_cutoff=cutoff, issued_at=issued_at, issued_by=actor,
-    )
+    with transaction.atomic():
+        statement = IssuedStatement.objects.create(
+            kind=kind, parameters=parameters, lang=lang, code=code, totals=data["totals"],
+            data=data, data_digest=data_digest, rows=len(data.get("rows", [])),
+            data_cutoff=cutoff, issued_at=issued_at, issued_by=actor,
+        )
+        audit_record(actor=actor, action="statement.issue", object_type="statement",
+                     object_id=statement.public_id, before=None,
+                     after={"kind": kind, "parameters": parameters, "lang": lang,
+                            "code": verification.format_code(code),
+                            "data_digest": data_digest, "rows": statement.rows})
     if statement.rows > async_threshold():
         return Issued(statement, rendered_now=False)
     # in the request's own process: no worker processes started from a web server

@@ -59,11 +59,14 @@ def normalise_code(text: str) -> str | None:
 
 
 def statement_for_code(text: str):
-    """The issued statement that carries this code (as typed or scanned); else not_found."""
+    """The issued statement that carries this code (as typed or scanned); else not_found.
+    Only a statement whose PDF exists: a code of one still rendering, or whose rendering
+    failed, is printed on no document the system gave out."""
     from reports.models import IssuedStatement
 
     code = normalise_code(text)
-    statement = IssuedStatement.objects.filter(code=code).first() if code else None
+    statement = (IssuedStatement.objects.filter(
+        code=code, status=IssuedStatement.Status.READY).first() if code else None)
     if statement is None:
         raise DomainError("not_found", "No statement was issued with this code.")
     return statement

@@ -81,4 +81,5 @@ urlpatterns = [
     path("statements/", statements.statements, name="statements"),
     path("statements/mine/", statements.my_statement, name="my-statement"),
     path("statements/verify/", statements.verify, name="statement-verify-page"),
+    path("statements/jobs/<uuid:id>/", statements.job, name="statement-job-page"),
 ]

@@ -256,6 +256,8 @@ IDENTITY_HASH_SALT = env.str("IDENTITY_HASH_SALT", "dev-only-identity-salt")
 STATEMENT_ASYNC_ROWS = env.int("STATEMENT_ASYNC_ROWS", 300)
 STATEMENT_CHUNK_ROWS = env.int("STATEMENT_CHUNK_ROWS", 250)
 STATEMENT_RENDER_WORKERS = env.int("STATEMENT_RENDER_WORKERS", 0)
+# the city whose bureaus issue statements not tied to one programme's region (GB/T 2260)
+STATEMENT_CITY_REGION = env.str("STATEMENT_CITY_REGION", "430100")
 # fontTools reports every table it subsets at INFO (one statement: ~40 lines)
 LOGGING["loggers"]["fontTools"] = {"level": "WARNING"}
 # WeasyPrint logs each rendering step (and its stylesheets at import) at INFO

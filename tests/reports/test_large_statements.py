@@ -46,3 +46,52 @@ def test_a_job_not_ready_has_no_pdf_yet(year, settings, monkeypatch):
     statement_render_task(IssuedStatement.objects.get(public_id=body["id"]).pk)
     assert client.get(body["job"]).json()["status"] == "ready"
     assert client.get(body["job"] + "pdf/").status_code == 200
+
+
+def test_a_client_asking_for_pdf_still_gets_the_job_as_json(year, settings, monkeypatch):
+    settings.STATEMENT_ASYNC_ROWS = 1
+    monkeypatch.setattr("reports.tasks.statement_render_task.delay", lambda pk: None)
+    response = client_for(year.finance).get(
+        f"/api/v1/statements/payout-batch/{year.batch.public_id}.pdf",
+        HTTP_ACCEPT="application/pdf")
+    assert response.status_code == 202
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["status"] == "pending"
+
+
+def test_a_browser_is_sent_to_the_page_that_follows_the_job(year, settings, monkeypatch):
+    from django.test import Client
+
+    settings.STATEMENT_ASYNC_ROWS = 1
+    monkeypatch.setattr("reports.tasks.statement_render_task.delay", lambda pk: None)
+    browser = Client()
+    browser.force_login(year.finance)
+    response = browser.get(f"/api/v1/statements/payout-batch/{year.batch.public_id}.pdf",
+                           HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert response.status_code == 303
+    statement = IssuedStatement.objects.get()
+    assert response["Location"] == f"/statements/jobs/{statement.public_id}/"
+    page = browser.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' in page and 'data-job-status="pending"' in page
+    from reports.tasks import statement_render_task
+    statement_render_task(statement.pk)
+    page = browser.get(response["Location"]).content.decode()
+    assert 'data-job-status="ready"' in page and 'http-equiv="refresh"' not in page
+    pdf = f"/api/v1/statements/jobs/{statement.public_id}/pdf/"
+    assert pdf in page and browser.get(pdf).status_code == 200
+    # someone else's job is not theirs to follow
+    other = Client()
+    other.force_login(year.provider_b)
+    assert other.get(response["Location"]).status_code == 404
+
+
+def test_a_code_is_verified_only_once_its_pdf_exists(year, settings, monkeypatch, api_client):
+    settings.STATEMENT_ASYNC_ROWS = 1
+    monkeypatch.setattr("reports.tasks.statement_render_task.delay", lambda pk: None)
+    body = client_for(year.finance).get(
+        f"/api/v1/statements/payout-batch/{year.batch.public_id}.pdf").json()
+    verify = f"/api/v1/statements/verify/{body['verification_code']}/"
+    assert api_client.get(verify).status_code == 404  # printed on no document yet
+    from reports.tasks import statement_render_task
+    statement_render_task(IssuedStatement.objects.get(public_id=body["id"]).pk)
+    assert api_client.get(verify).status_code == 200

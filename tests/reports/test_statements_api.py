@@ -324,3 +324,30 @@ def test_small_statements_are_never_split(year, settings):
                                   f"monthly.pdf?month={month}")
     text = "\n".join(pdf_text(response.content))
     assert text.count("科技创新券月度结算表") == 2  # the heading and the stamp's header
+
+
+def test_issuing_a_statement_is_audited(year):
+    from audit.models import AuditEvent
+
+    response = _get(year.finance, f"/api/v1/statements/payout-batch/{year.batch.public_id}.pdf")
+    statement = IssuedStatement.objects.get()
+    event = AuditEvent.objects.get(action="statement.issue")
+    assert event.object_id == str(statement.public_id) and event.actor_id == year.finance.pk
+    assert event.after["code"] == response["X-Verification-Code"]
+    assert event.after["data_digest"] == statement.data_digest
+
+
+def test_the_issuing_bureaus_are_those_of_the_programmes_city(year, settings):
+    text = "\n".join(pdf_text(_get(
+        year.finance, f"/api/v1/statements/payout-batch/{year.batch.public_id}.pdf").content))
+    assert "长沙市科学技术局 · 长沙市财政局" in text  # CS-: region 430100
+    year.programme.region_code = "420100"
+    year.programme.save(update_fields=["region_code"])
+    data = selectors.budget_execution_statement(year.programme, lang="zh-hans")
+    assert data["authority"] == "武汉市科学技术局 · 武汉市财政局"
+    settings.STATEMENT_CITY_REGION = "420100"  # a statement of no one programme
+    organization = selectors.organization_statement(
+        year.provider_a.organization, period=selectors.Period(date(2026, 1, 1),
+                                                              date(2026, 12, 31)),
+        lang="zh-hans")
+    assert organization["authority"] == "武汉市科学技术局 · 武汉市财政局"

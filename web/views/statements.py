@@ -7,6 +7,7 @@ issued-statement record whichever way a statement is asked for.
 from datetime import date
 
 from django import forms
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organization, Role
 from core.errors import DomainError
 from reports import verification
+from reports.models import IssuedStatement
 from settlement.models import PayoutBatch
 from vouchers.models import Programme
 from web.decorators import role_required
@@ -89,6 +91,25 @@ def my_statement(request):
     return render(request, "web/statements/mine.html", {
         "form": form, "start": start, "end": end,
         "url": _organization_url(request.user.organization, start, end, _lang()),
+    })
+
+
+@role_required(Role.FINANCE, Role.AUDITOR, Role.ENTERPRISE, Role.PROVIDER)
+def job(request, id):
+    """A large statement being rendered on a worker: its progress (the page reloads
+    itself), then the link to its PDF. Shown to its issuer and to the bureaus, as the
+    API's job is."""
+    statement = IssuedStatement.objects.filter(public_id=id).first()
+    if statement is None or (request.user.role not in (Role.FINANCE, Role.AUDITOR)
+                             and statement.issued_by_id != request.user.pk):
+        raise Http404
+    return render(request, "web/statements/job.html", {
+        "statement": statement,
+        "working": statement.status in (IssuedStatement.Status.PENDING,
+                                         IssuedStatement.Status.RENDERING),
+        "ready": statement.status == IssuedStatement.Status.READY,
+        "pdf": reverse("statement-job-pdf", kwargs={"id": statement.public_id}),
+        "code": verification.format_code(statement.code),
     })
 
 
