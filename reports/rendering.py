@@ -64,6 +64,7 @@ class Rendered:
     pdf: bytes
     pages: int
     chunks: int
+    workers: int  # processes that laid the chunks out (1: this one)
 
 
 def chunk_rows() -> int:
@@ -162,9 +163,10 @@ def _render(template, context, chunks, stamp, landscape, pool, progress, clock) 
     out = io.BytesIO()
     writer.write(out)
     clock.lap("write")
+    workers = pool.size if pool else 1
     logger.info("statement rendered", extra={"pages": pages, "chunks": len(htmls),
-                                             "seconds": clock.laps})
-    return Rendered(pdf=out.getvalue(), pages=pages, chunks=len(htmls))
+                                             "workers": workers, "seconds": clock.laps})
+    return Rendered(pdf=out.getvalue(), pages=pages, chunks=len(htmls), workers=workers)
 
 
 def _form(writer: PdfWriter, overlay):

@@ -21,3 +21,11 @@ def test_a_real_worker_runs_the_task():
     assert settings.CELERY_TASK_ALWAYS_EAGER is False
     result = ping.delay("from-ci")
     assert result.get(timeout=30) == {"payload": "from-ci", "database": True}
+
+
+def test_a_real_worker_lays_a_statement_out_in_worker_processes():
+    """In the worker's prefork pool, as `make worker` runs it: Celery marks its processes
+    daemonic, and a statement's render workers must start from there all the same."""
+    from reports.tasks import render_check
+
+    assert render_check.delay(4).get(timeout=120) == {"pages": 4, "chunks": 4, "workers": 2}

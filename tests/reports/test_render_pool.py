@@ -85,3 +85,10 @@ def test_a_daemonic_process_can_start_the_workers():
     assert results.get(timeout=60) == ["a", "b"]
     daemon.join(timeout=10)
     assert daemon.exitcode == 0
+
+
+def test_the_render_check_task_uses_two_workers():
+    """What CI asks of a real Celery worker (tests/core/test_celery_worker.py), here."""
+    from reports.tasks import render_check
+
+    assert render_check(3) == {"pages": 3, "chunks": 3, "workers": 2}
